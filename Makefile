@@ -1,0 +1,92 @@
+# Lojal. `make help` lists the targets.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
+DEMO_MEMBERS ?= 300
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo run worker beat test lint format check-deploy bench messages lock clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP) ## Create .venv and install the locked dependencies
+
+messages: $(STAMP) ## Extract and compile the Swedish translations (needs GNU gettext)
+	$(PY) manage.py makemessages --locale sv --ignore '.venv/*' --ignore 'staticfiles/*' --no-obsolete
+	$(PY) manage.py makemessages --locale sv --domain djangojs --ignore '.venv/*' --ignore 'staticfiles/*' --no-obsolete
+	$(PY) manage.py compilemessages --locale sv --ignore '.venv/*'
+
+compile-messages: $(STAMP)
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --locale sv --ignore '.venv/*' -v0; \
+	else echo "msgfmt not found: using the compiled translations in locale/"; fi
+
+demo: $(STAMP) compile-messages ## Set up the demo club on SQLite and run web, worker and beat
+	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py collectstatic --no-input -v0
+	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS) --if-empty
+	@$(MAKE) --no-print-directory run-all
+
+run-all:
+	@echo ""
+	@echo "  Lojal demo club:  http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "  Demo logins (password 'demo-lojal-2026'):"
+	@echo "    admin@demo.lojal.se (club admin, superuser)   marketer@demo.lojal.se"
+	@echo "    moderator@demo.lojal.se   store@demo.lojal.se   member@demo.lojal.se (member)"
+	@echo "  The demo lets staff into /admin/ without MFA (LOJAL_STAFF_MFA_REQUIRED=0); production requires it."
+	@echo "  E-mails land in var/mail/, SMS in var/sms/.  Ctrl-C stops everything."
+	@echo ""
+	@trap 'kill 0' INT TERM; \
+	$(BIN)/celery -A config worker --loglevel INFO --concurrency 2 & \
+	$(BIN)/celery -A config beat --loglevel INFO & \
+	$(PY) manage.py runserver $(HOST):$(PORT) & \
+	wait
+
+run: $(STAMP) ## Run only the web server (development)
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: $(STAMP) ## Run a Celery worker
+	$(BIN)/celery -A config worker --loglevel INFO
+
+beat: $(STAMP) ## Run Celery beat (periodic tasks, schedule kept in the database)
+	$(BIN)/celery -A config beat --loglevel INFO
+
+lint: $(STAMP) ## Ruff (lint and format check) and the import-layer contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: $(STAMP) ## Format the code and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-deploy: $(STAMP) ## Django's deployment checks with production settings
+	@DJANGO_SETTINGS_MODULE=config.settings.production \
+	SECRET_KEY="check-deploy-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	ALLOWED_HOSTS=club.example.com \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+test: $(STAMP) compile-messages lint check-deploy ## Lint, contracts, migrations and deploy checks, then pytest
+	$(PY) manage.py makemigrations --check --dry-run --settings config.settings.test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Benchmarks on generated data (needs DATABASE_URL to PostgreSQL); prints figures
+	$(PY) -m tests.bench $(BENCH_ARGS)
+
+lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --group dev --python-version 3.11 -o requirements.lock
+
+clean: ## Remove the demo database, var/ and collected static files
+	rm -rf db.sqlite3 db.sqlite3-* var staticfiles

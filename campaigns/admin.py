@@ -1,0 +1,1 @@
+"""Admin for campaigns; models register here as they arrive."""

@@ -1,0 +1,2 @@
+"""Campaigns, variants, schedules and triggers, the outbox, delivery tracking, e-mail and SMS
+backends."""

@@ -1,0 +1,29 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .health import health_check
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = health_check()
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"} | {
+        name: "ok" if ok else "down" for name, ok in checks.items()
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return member_home(request)
+    return render(request, "portal/welcome.html")
+
+
+@login_required
+def member_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html")

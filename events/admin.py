@@ -1,0 +1,1 @@
+"""Admin for events; models register here as they arrive."""

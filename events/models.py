@@ -1,0 +1,1 @@
+"""Club events, invitations, registrations, waitlist and check-in."""

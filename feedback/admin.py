@@ -1,0 +1,1 @@
+"""Admin for feedback; models register here as they arrive."""

@@ -1,0 +1,1 @@
+"""Surveys (NPS, CSAT, custom), the suggestions board and member-staff conversations."""

@@ -1,0 +1,1 @@
+"""Admin for forums; models register here as they arrive."""

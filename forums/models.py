@@ -1,0 +1,1 @@
+"""Forum categories, topics, posts, votes, accepted answers, flags and moderation."""

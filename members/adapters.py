@@ -1,0 +1,38 @@
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.utils import translation
+
+from core.email import email_send_later
+
+from .models import normalize_email
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth, the club's way: normalised e-mail, mail through the worker, language remembered."""
+
+    def clean_email(self, email: str) -> str:
+        return super().clean_email(normalize_email(email))
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        message = self.render_mail(template_prefix, email, context)
+        email_send_later(message)
+
+    def save_user(self, request, user, form, commit=True):
+        user.language = translation.get_language() or settings.LANGUAGE_CODE
+        if user.language not in dict(settings.LANGUAGES):
+            user.language = settings.LANGUAGE_CODE
+        return super().save_user(request, user, form, commit=commit)
+
+    def post_login(self, request, user, **kwargs):
+        response = super().post_login(request, user, **kwargs)
+        if user.language in dict(settings.LANGUAGES):
+            translation.activate(user.language)
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                user.language,
+                max_age=365 * 24 * 3600,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

@@ -1,0 +1,1 @@
+"""Admin for rewards; models register here as they arrive."""
