@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo run worker beat test lint format check-deploy bench messages lock clean
+.PHONY: help install demo run-all run worker beat test lint typecheck format compile-messages check-deploy messages lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -66,6 +66,10 @@ lint: $(STAMP) ## Ruff (lint and format check) and the import-layer contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	@$(MAKE) --no-print-directory typecheck
+
+typecheck: $(STAMP) ## mypy (django-stubs) on the services, selectors and models
+	$(BIN)/mypy $$(ls core/*.py members/services/*.py members/selectors/*.py members/models.py 2>/dev/null | grep -v __init__)
 
 format: $(STAMP) ## Format the code and fix what ruff can
 	$(BIN)/ruff format .
@@ -80,9 +84,6 @@ check-deploy: $(STAMP) ## Django's deployment checks with production settings
 test: $(STAMP) compile-messages lint check-deploy ## Lint, contracts, migrations and deploy checks, then pytest
 	$(PY) manage.py makemigrations --check --dry-run --settings config.settings.test
 	$(BIN)/pytest $(PYTEST_ARGS)
-
-bench: $(STAMP) ## Benchmarks on generated data (needs DATABASE_URL to PostgreSQL); prints figures
-	$(PY) -m tests.bench $(BENCH_ARGS)
 
 lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
 	$(BIN)/pip install --quiet uv

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.db import models
@@ -14,9 +15,14 @@ def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     # Behind a proxy, SECURE_PROXY_SSL_HEADER's proxy sets X-Forwarded-For; REMOTE_ADDR otherwise.
+    # Anything a client sent that is not an address (junk would break the inet column) is ignored.
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
+    for candidate in (forwarded.split(",")[0], request.META.get("REMOTE_ADDR") or ""):
+        try:
+            return str(ipaddress.ip_address(candidate.strip()))
+        except ValueError:
+            continue
+    return None
 
 
 def audit_log(

@@ -19,6 +19,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The front page: what the club offers to visitors, the member's own page to members."""
     if request.user.is_authenticated:
         return member_home(request)
     return render(request, "portal/welcome.html")
@@ -26,4 +27,5 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def member_home(request: HttpRequest) -> HttpResponse:
+    """The member's own page; also at /home/, which sends visitors to log in first."""
     return render(request, "portal/home.html")

@@ -13,6 +13,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def clean_email(self, email: str) -> str:
         return super().clean_email(normalize_email(email))
 
+    def authenticate(self, request, **credentials):
+        # Normalise before allauth keys its failed-login rate limit on the address: otherwise
+        # each spelling that reaches the same account ("ſ" for "s", full-width letters) would
+        # get a lockout budget of its own.
+        if credentials.get("email"):
+            credentials["email"] = normalize_email(credentials["email"])
+        return super().authenticate(request, **credentials)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         message = self.render_mail(template_prefix, email, context)
         email_send_later(message)

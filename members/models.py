@@ -73,7 +73,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("user")
@@ -101,3 +101,434 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email.split("@")[0]
+
+
+# --- The CRM: stores, members, consent, purchases, scores, segments ---------------------------
+
+
+class Store(models.Model):
+    """A shop, or the web shop: where a purchase was made and a member's preferred store."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    is_online = models.BooleanField(_("web shop"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Interest(models.Model):
+    """A tag staff manage (e.g. "Running", "Outdoor cooking") that members choose or are given."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("interest")
+        verbose_name_plural = _("interests")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberQuerySet(models.QuerySet["Member"]):
+    def active(self) -> MemberQuerySet:
+        return self.filter(status=Member.Status.ACTIVE)
+
+    def not_erased(self) -> MemberQuerySet:
+        return self.exclude(status=Member.Status.ERASED)
+
+
+class Member(models.Model):
+    """A club member. May exist without a login (joined at the till, imported); linked to a User
+    when they sign up with the same e-mail. Changed only through members.services."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Portal")
+        STORE = "store", _("In store")
+        IMPORT = "import", _("Import")
+        API = "api", _("API")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        ERASED = "erased", _("Erased")
+
+    number = models.CharField(
+        _("membership number"),
+        max_length=12,
+        unique=True,
+        help_text=_("Printed on the membership card: digits with a check digit."),
+    )
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
+    )
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(
+        _("mobile phone"), max_length=20, blank=True, help_text=_("E.164, e.g. +46701234567.")
+    )
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    preferred_store = models.ForeignKey(
+        Store,
+        verbose_name=_("preferred store"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    interests = models.ManyToManyField(
+        Interest, verbose_name=_("interests"), blank=True, related_name="members"
+    )
+    source = models.CharField(
+        _("joined through"), max_length=10, choices=Source.choices, default=Source.PORTAL
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    staff_contact = models.ForeignKey(
+        User,
+        verbose_name=_("contact at the club"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact_for_members",
+        limit_choices_to={"is_staff": True},
+    )
+    notes = models.TextField(_("staff notes"), blank=True)
+    joined_at = models.DateTimeField(_("member since"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["-joined_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=~models.Q(email=""),
+                name="members_member_email_uniq",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="members_member_email_lowercase"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="erased") | models.Q(erased_at__isnull=False),
+                name="members_member_erased_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["postcode"]),
+        ]
+        permissions = [
+            ("export_member", _("Can export members (CSV, ad-platform match)")),
+            ("import_member", _("Can import members and purchases from CSV")),
+            ("erase_member", _("Can erase a member's personal data")),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{name or self.email or _('Member')} ({self.number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ConsentPurpose(models.TextChoices):
+    EMAIL_MARKETING = "email", _("E-mail marketing")
+    SMS_MARKETING = "sms", _("SMS marketing")
+    PROFILING = "profiling", _("Personalised offers and profiling")
+    AD_MATCHING = "ad_matching", _("Matching with advertising platforms")
+
+
+class ConsentText(models.Model):
+    """One version of the text shown when asking for a consent. Never edited once used: a change
+    of wording is a new version."""
+
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
+    version = models.PositiveIntegerField(_("version"))
+    text_sv = models.TextField(_("text (Swedish)"))
+    text_en = models.TextField(_("text (English)"))
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent text")
+        verbose_name_plural = _("consent texts")
+        ordering = ["purpose", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "version"], name="members_consenttext_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} v{self.version}"
+
+
+class ConsentEvent(models.Model):
+    """Append-only: each grant or withdrawal of one purpose. The current state of a purpose is
+    its latest event."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Portal")
+        STORE = "store", _("In store")
+        IMPORT = "import", _("Import")
+        UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+        STAFF = "staff", _("Staff")
+        API = "api", _("API")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_events")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
+    granted = models.BooleanField(_("granted"))
+    text = models.ForeignKey(
+        ConsentText,
+        verbose_name=_("text shown"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent log")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["member", "purpose", "-created_at", "-id"], name="members_consent_latest"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(granted=False) | models.Q(text__isnull=False),
+                name="members_consent_grant_has_text",
+            )
+        ]
+
+    def __str__(self) -> str:
+        verb = _("granted") if self.granted else _("withdrawn")
+        return f"{self.get_purpose_display()} {verb} {self.created_at:%Y-%m-%d}"
+
+
+class Purchase(models.Model):
+    """A purchase online or in store, or a return (a negative amount linked to the original).
+    The same (source, external_id) is stored once, however often it is sent."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        STORE = "store", _("In store")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="purchases")
+    purchased_at = models.DateTimeField(_("when"), db_index=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="SEK")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    store = models.ForeignKey(
+        Store,
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="purchases",
+    )
+    source = models.CharField(
+        _("source system"), max_length=40, help_text=_("e.g. pos, eshop, import")
+    )
+    external_id = models.CharField(_("external id"), max_length=100)
+    original = models.ForeignKey(
+        "self",
+        verbose_name=_("returned purchase"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returns",
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        ordering = ["-purchased_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="members_purchase_source_external_uniq"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0) | models.Q(original__isnull=False),
+                name="members_purchase_negative_only_returns",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(original__isnull=True) | models.Q(amount__lte=0),
+                name="members_purchase_returns_not_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "-purchased_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purchased_at:%Y-%m-%d} {self.amount} {self.currency}"
+
+    @property
+    def is_return(self) -> bool:
+        return self.original_id is not None
+
+
+class PurchaseLine(models.Model):
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    product = models.CharField(_("product"), max_length=200)
+    category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3, default=1)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("purchase line")
+        verbose_name_plural = _("purchase lines")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+
+class MemberScore(models.Model):
+    """RFM, spend, CLV and churn risk per member, recomputed for everyone by one set-based task."""
+
+    class PreferredChannel(models.TextChoices):
+        NONE = "none", _("No purchases")
+        ONLINE = "online", _("Online")
+        STORE = "store", _("In store")
+        BOTH = "both", _("Both")
+
+    member = models.OneToOneField(
+        Member, primary_key=True, on_delete=models.CASCADE, related_name="score"
+    )
+    computed_at = models.DateTimeField(_("computed"))
+    first_purchase_at = models.DateTimeField(_("first purchase"), null=True, blank=True)
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
+    days_since_last_purchase = models.PositiveIntegerField(
+        _("days since last purchase"), null=True, blank=True
+    )
+    purchase_count = models.PositiveIntegerField(_("purchases"), default=0)
+    purchase_count_12m = models.PositiveIntegerField(_("purchases, 12 months"), default=0)
+    total_spend = models.DecimalField(_("total spend"), max_digits=14, decimal_places=2, default=0)
+    spend_12m = models.DecimalField(
+        _("spend, 12 months"), max_digits=14, decimal_places=2, default=0
+    )
+    average_order_value = models.DecimalField(
+        _("average order value"), max_digits=12, decimal_places=2, default=0
+    )
+    recency_score = models.PositiveSmallIntegerField(_("R"), default=0, db_index=True)
+    frequency_score = models.PositiveSmallIntegerField(_("F"), default=0, db_index=True)
+    monetary_score = models.PositiveSmallIntegerField(_("M"), default=0, db_index=True)
+    clv_historic = models.DecimalField(
+        _("customer lifetime value"), max_digits=14, decimal_places=2, default=0
+    )
+    clv_predicted_12m = models.DecimalField(
+        _("predicted value, next 12 months"), max_digits=14, decimal_places=2, default=0
+    )
+    churn_risk = models.DecimalField(
+        _("churn risk"),
+        max_digits=4,
+        decimal_places=3,
+        default=0,
+        help_text=_("0 to 1: time since the last purchase against the member's usual interval."),
+    )
+    preferred_channel = models.CharField(
+        _("preferred channel"),
+        max_length=10,
+        choices=PreferredChannel.choices,
+        default=PreferredChannel.NONE,
+    )
+
+    class Meta:
+        verbose_name = _("member score")
+        verbose_name_plural = _("member scores")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recency_score__lte=5)
+                & models.Q(frequency_score__lte=5)
+                & models.Q(monetary_score__lte=5),
+                name="members_score_rfm_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(churn_risk__gte=0) & models.Q(churn_risk__lte=1),
+                name="members_score_churn_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        rfm = f"R{self.recency_score} F{self.frequency_score} M{self.monetary_score}"
+        return f"{self.member_id}: {rfm}"
+
+
+class Segment(models.Model):
+    """A saved set of rules over members (see members.segments); compiled to one query."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    rules = models.JSONField(_("rules"), default=dict)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentSnapshot(models.Model):
+    """The members of a segment at one moment, frozen."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots")
+    rules = models.JSONField(_("rules at the time"))
+    member_count = models.PositiveIntegerField(_("members"))
+    members = models.ManyToManyField(Member, related_name="+", blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("frozen at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("segment snapshot")
+        verbose_name_plural = _("segment snapshots")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "members"
-urlpatterns: list = []
+urlpatterns = [
+    path("language/", views.language_set, name="language-set"),
+]

@@ -65,3 +65,38 @@ def api_client() -> APIClient:
 def member_api_client(api_client, user) -> APIClient:
     api_client.force_authenticate(user=user)
     return api_client
+
+
+@pytest.fixture(autouse=True)
+def _roles_kept_through_transactional_tests(request):
+    """Transactional tests (django_db(transaction=True), live_server) end with a flush of every
+    table; see roles_survive_flush."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and bool(
+        marker.kwargs.get("transaction", marker.args[0] if marker.args else False)
+    )
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("roles_survive_flush")
+
+
+@pytest.fixture(scope="session")
+def roles_survive_flush(django_db_setup, django_db_blocker):
+    """A transactional test's flush empties every table, and the staff role groups come from a
+    data migration that a flush does not re-run. This snapshots the groups with their permissions
+    before the first such test and puts them back at the end of the session, so later runs on a
+    reused database (--reuse-db) still find them."""
+    from django.contrib.auth.models import Group, Permission
+
+    with django_db_blocker.unblock():
+        snapshot = {
+            group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
+            for group in Group.objects.prefetch_related("permissions")
+        }
+    yield
+    with django_db_blocker.unblock():
+        for name, permissions in snapshot.items():
+            group, _created = Group.objects.get_or_create(name=name)
+            for app_label, codename in permissions:
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )

@@ -4,14 +4,50 @@ environment (see the README's configuration table); the defaults are safe for de
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+
+def _bad_url(name: str, expected: str) -> ImproperlyConfigured:
+    # The value is not echoed: such URLs carry passwords.
+    return ImproperlyConfigured(f"{name} is not a valid URL; expected {expected}.")
+
+
+def _db_url(name: str, default: str) -> dict:
+    value = env(name, default=default)
+    if urlsplit(value).scheme not in environ.Env.DB_SCHEMES:
+        raise _bad_url(name, "e.g. postgres://user:password@host:5432/name or sqlite:///path")
+    try:
+        return env.db_url_config(value)
+    except Exception as exc:
+        raise _bad_url(name, "e.g. postgres://user:password@host:5432/name") from exc
+
+
+def _redis_url(name: str, default: str = "") -> str:
+    value = env(name, default=default)
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+            raise _bad_url(name, "e.g. redis://host:6379/0")
+    return value
+
+
+def _email_url_config(name: str, value: str) -> dict:
+    if urlsplit(value).scheme not in environ.Env.EMAIL_SCHEMES:
+        raise _bad_url(name, "e.g. smtp://user:password@host:587, consolemail:// or filemail://")
+    try:
+        return env.email_url_config(value)
+    except Exception as exc:
+        raise _bad_url(name, "e.g. smtp://user:password@host:587") from exc
+
 
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-only-for-local-use-change-me-" + "x" * 20)
 DEBUG = env.bool("DEBUG", default=False)
@@ -90,7 +126,7 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": _db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -106,7 +142,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ------------------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="")
+REDIS_URL = _redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -128,6 +164,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
@@ -137,7 +174,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     }
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -255,7 +292,9 @@ STORAGES = {
 # select SMTP; with neither, e-mails are written as files under EMAIL_FILE_PATH.
 EMAIL_URL = env("EMAIL_URL", default="" if env("EMAIL_HOST", default="") else "filemail://")
 if EMAIL_URL:
-    _email = {k: v for k, v in env.email_url_config(EMAIL_URL).items() if v not in (None, "")}
+    _email = {
+        k: v for k, v in _email_url_config("EMAIL_URL", EMAIL_URL).items() if v not in (None, "")
+    }
     EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
     vars().update(_email)
 else:
@@ -313,4 +352,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Members (CRM) ---------------------------------------------------------------------------
+DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="SEK")
+# Currencies purchases may carry; anything else is refused with a clear message.
+CURRENCIES = env.list("CURRENCIES", default=["SEK", "NOK", "DKK", "EUR"])
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="SE")
+# Members inactive (no purchase, login or activity) longer than this are flagged for review.
+MEMBER_RETENTION_YEARS = env.int("MEMBER_RETENTION_YEARS", default=3)
+CELERY_BEAT_SCHEDULE["members-scores-compute"] = {
+    "task": "members.tasks.member_scores_compute_task",
+    "schedule": 6 * 3600.0,
 }

@@ -4,7 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from members.selectors import user_get_self
+from members.selectors.users import user_get_self
 
 
 class MeApi(APIView):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import User
+from members.models import User
 
 
 def user_get_self(*, user: User) -> User:

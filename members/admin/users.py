@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .forms import UserChangeAdminForm, UserCreationAdminForm
-from .models import User
+from members.forms import UserChangeAdminForm, UserCreationAdminForm
+from members.models import User
 
 
 @admin.register(User)
