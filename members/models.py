@@ -12,6 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def default_language() -> str:
+    """The site's default language (LANGUAGE_CODE), read when a row is created."""
+    return settings.LANGUAGE_CODE
+
+
 def normalize_email(email: str | None) -> str:
     """One spelling per address: Unicode NFKC, surrounding space trimmed, lower-cased."""
     return unicodedata.normalize("NFKC", email or "").strip().lower()
@@ -55,7 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=default_language
     )
     is_staff = models.BooleanField(
         _("staff status"),
@@ -186,7 +191,7 @@ class Member(models.Model):
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
     city = models.CharField(_("city"), max_length=80, blank=True)
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=default_language
     )
     preferred_store = models.ForeignKey(
         Store,

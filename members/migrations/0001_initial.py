@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('email', models.EmailField(max_length=254, unique=True, verbose_name='e-mail address')),
                 ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
                 ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('language', models.CharField(choices=[('sv', 'Swedish'), ('en', 'English')], default='sv', max_length=10, verbose_name='language')),
+                ('language', models.CharField(choices=[('sv', 'Swedish'), ('en', 'English')], default=members.models.default_language, max_length=10, verbose_name='language')),
                 ('is_staff', models.BooleanField(default=False, help_text='Whether the user can log into the admin dashboard.', verbose_name='staff status')),
                 ('is_active', models.BooleanField(default=True, help_text='Unselect this instead of deleting accounts.', verbose_name='active')),
                 ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),

@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
 from django.conf import settings
+import members.models
 from django.db import migrations, models
 
 
@@ -39,7 +40,7 @@ class Migration(migrations.Migration):
                 ('birth_date', models.DateField(blank=True, null=True, verbose_name='birth date')),
                 ('postcode', models.CharField(blank=True, max_length=10, verbose_name='postcode')),
                 ('city', models.CharField(blank=True, max_length=80, verbose_name='city')),
-                ('language', models.CharField(choices=[('sv', 'Swedish'), ('en', 'English')], default='sv', max_length=10, verbose_name='language')),
+                ('language', models.CharField(choices=[('sv', 'Swedish'), ('en', 'English')], default=members.models.default_language, max_length=10, verbose_name='language')),
                 ('source', models.CharField(choices=[('portal', 'Portal'), ('store', 'In store'), ('import', 'Import'), ('api', 'API')], default='portal', max_length=10, verbose_name='joined through')),
                 ('status', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused'), ('erased', 'Erased')], db_index=True, default='active', max_length=10, verbose_name='status')),
                 ('notes', models.TextField(blank=True, verbose_name='staff notes')),
