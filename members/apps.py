@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = _("Members")
+
+    def ready(self) -> None:
+        from core.navigation import portal_nav_register
+
+        from . import receivers  # noqa: F401  (connects the allauth sign-up receivers)
+
+        portal_nav_register(label=_("Profile"), url_name="members:profile", order=20)
+        portal_nav_register(label=_("Consents"), url_name="members:preferences", order=30)

@@ -1,3 +1,5 @@
 """Admin for members, one module per area; each is imported here to register."""
+# ruff: noqa: I001  (one line per area module, so that each area adds its own line)
 
 from . import users  # noqa: F401
+from . import profiles  # noqa: F401
