@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("core.urls")),
     path("", include("members.urls")),
+    path("", include("rewards.urls")),
 ]
 
 if settings.DEBUG:

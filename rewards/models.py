@@ -1,2 +1,553 @@
-"""Points ledger, earning rules, tiers, the choose-your-own catalogue, redemptions, badges and
-challenges."""
+"""Rewards: the points ledger, earning rules, tiers, the choose-your-own catalogue and redemptions.
+
+The ledger is append-only. Every change of a member's points is a `PointsEntry`; credits create
+`PointsLot`s (with an expiry date) and debits draw from lots oldest-first, each draw recorded as a
+`PointsLotDraw`. `PointsAccount` keeps the balance beside the ledger, changed in the same
+transaction under a row lock. Only `rewards.services` write any of these models.
+
+Invariants the database holds (and `manage.py points_reconcile` proves):
+  account.balance == sum(entry.amount)          account.debt == sum(entry.debt_change)
+  lot.remaining == lot.amount - sum(draws)       account.balance == sum(lot.remaining)
+  balance >= 0, debt >= 0, and never both > 0    0 <= lot.remaining <= lot.amount
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Member, Segment, Store
+
+PICTURE_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]
+
+
+def _localized(obj: models.Model, field: str, language: str | None = None) -> str:
+    language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
+    preferred = getattr(obj, f"{field}_{'sv' if language == 'sv' else 'en'}")
+    return preferred or getattr(obj, f"{field}_en") or getattr(obj, f"{field}_sv")
+
+
+# --- Tiers -------------------------------------------------------------------------------------
+
+
+class Tier(models.Model):
+    """A level of the club (Bas, Silver, Guld) reached by points *earned* in a rolling 12 months."""
+
+    name_sv = models.CharField(_("name (Swedish)"), max_length=80)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    threshold = models.PositiveIntegerField(
+        _("points to reach it"),
+        help_text=_("Points earned in the last 12 months (not the balance) that reach this tier."),
+    )
+    benefits_sv = models.TextField(_("benefits (Swedish)"), blank=True)
+    benefits_en = models.TextField(_("benefits (English)"), blank=True)
+    multiplier = models.DecimalField(
+        _("points multiplier"),
+        max_digits=4,
+        decimal_places=2,
+        default=1,
+        help_text=_("Purchase points are multiplied by this for members of the tier."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), unique=True)
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        ordering = ["order"]
+        constraints = [
+            models.UniqueConstraint(fields=["threshold"], name="rewards_tier_threshold_uniq"),
+            models.CheckConstraint(
+                condition=Q(multiplier__gt=0), name="rewards_tier_multiplier_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+    @property
+    def benefits(self) -> str:
+        return _localized(self, "benefits")
+
+    @property
+    def benefit_lines(self) -> list[str]:
+        return [line.strip() for line in self.benefits.splitlines() if line.strip()]
+
+
+# --- The ledger --------------------------------------------------------------------------------
+
+
+class PointsAccount(models.Model):
+    """A member's balance (and debt from returns), kept beside the ledger in the same transaction,
+    and their current tier. Rows are locked (select_for_update) by every service that changes
+    the member's points."""
+
+    member = models.OneToOneField(
+        Member, primary_key=True, on_delete=models.PROTECT, related_name="points_account"
+    )
+    balance = models.IntegerField(_("balance"), default=0)
+    debt = models.IntegerField(
+        _("debt"),
+        default=0,
+        help_text=_("Points taken back by returns beyond the balance, paid off by later earnings."),
+    )
+    tier = models.ForeignKey(
+        Tier,
+        verbose_name=_("tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    tier_since = models.DateField(_("tier since"), null=True, blank=True)
+    tier_review_on = models.DateField(_("next tier review"), null=True, blank=True, db_index=True)
+    tier_grace_until = models.DateField(_("grace period ends"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("points account")
+        verbose_name_plural = _("points accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="rewards_account_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(debt__gte=0), name="rewards_account_debt_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(debt=0) | Q(balance=0), name="rewards_account_debt_only_when_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.balance}"
+
+
+class PointsEntryQuerySet(models.QuerySet["PointsEntry"]):
+    def qualifying_points(self, *, since: datetime.datetime) -> int:
+        """Points earned since `since` that count towards tiers."""
+        return self.filter(created_at__gte=since).aggregate(total=Coalesce(Sum("qualifying"), 0))[
+            "total"
+        ]
+
+
+class PointsEntry(models.Model):
+    """One change of a member's points. Never edited or deleted: a mistake is reversed by a new
+    entry. `amount` is the change of the balance, `debt_change` the change of the debt (a return
+    beyond the balance, and the part of later earnings that pays it off), `qualifying` what the
+    entry counts towards tiers (points earned; minus what returns took back)."""
+
+    class Kind(models.TextChoices):
+        EARN = "earn", _("Earned")
+        REDEEM = "redeem", _("Redeemed")
+        EXPIRE = "expire", _("Expired")
+        ADJUST = "adjust", _("Adjusted")
+        REVERSE = "reverse", _("Reversed")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_entries")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = models.IntegerField(_("points"))
+    debt_change = models.IntegerField(_("debt change"), default=0)
+    qualifying = models.IntegerField(_("tier points"), default=0)
+    reason = models.CharField(
+        _("reason"),
+        max_length=255,
+        help_text=_("Shown to the member; system reasons are translated when shown."),
+    )
+    reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
+    cause_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cause_id = models.PositiveBigIntegerField(null=True, blank=True)
+    cause_label = models.CharField(
+        _("cause"), max_length=60, blank=True, help_text=_("e.g. purchase, profile_completed")
+    )
+    reverses = models.ForeignKey(
+        "self",
+        verbose_name=_("reverses"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("made by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when the system made it."),
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = PointsEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points ledger")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["member", "-created_at", "-id"], name="rewards_entry_member_time"),
+            models.Index(fields=["cause_type", "cause_id"], name="rewards_entry_cause"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(amount=0) | ~Q(debt_change=0), name="rewards_entry_changes_something"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="earn") | (Q(amount__gte=0) & Q(debt_change__lte=0)),
+                name="rewards_entry_earn_is_credit",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["redeem", "expire"]) | (Q(amount__lt=0) & Q(debt_change=0)),
+                name="rewards_entry_redeem_expire_are_debits",
+            ),
+        ]
+        permissions = [("adjust_points", _("Can adjust members' points"))]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d} {self.member_id} {self.amount:+d} ({self.kind})"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language (system reasons are msgids with parameters)."""
+        text = gettext(self.reason)
+        if self.reason_params:
+            language = (get_language() or settings.LANGUAGE_CODE)[:2]
+            params = {
+                name: (value.get(language) or next(iter(value.values()), ""))
+                if isinstance(value, dict) and value
+                else value
+                for name, value in self.reason_params.items()
+            }
+            try:
+                return text % params
+            except (KeyError, TypeError, ValueError):
+                return text
+        return text
+
+
+def default_expiry(earned_on: datetime.date) -> datetime.date | None:
+    """The last day points earned on `earned_on` may be spent: 31 December of the
+    REWARDS_POINTS_EXPIRY_YEARS-th calendar year after (None when points never expire)."""
+    years = settings.REWARDS_POINTS_EXPIRY_YEARS
+    if years is None or years < 0:
+        return None
+    return datetime.date(earned_on.year + years, 12, 31)
+
+
+class PointsLot(models.Model):
+    """Points credited together (one earning, an adjustment, points returned by a cancellation),
+    spent oldest-first and expiring after `expires_on` (the last day they may be spent)."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_lots")
+    entry = models.OneToOneField(
+        PointsEntry, on_delete=models.PROTECT, related_name="lot", verbose_name=_("credited by")
+    )
+    amount = models.IntegerField(_("points"))
+    remaining = models.IntegerField(_("remaining"))
+    earned_at = models.DateTimeField(_("earned"))
+    expires_on = models.DateField(_("expires after"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("points lot")
+        verbose_name_plural = _("points lots")
+        ordering = ["expires_on", "id"]
+        indexes = [
+            models.Index(
+                fields=["member", "expires_on", "id"],
+                condition=Q(remaining__gt=0),
+                name="rewards_lot_open_oldest",
+            ),
+            models.Index(
+                fields=["expires_on"], condition=Q(remaining__gt=0), name="rewards_lot_open_expiry"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="rewards_lot_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("amount")),
+                name="rewards_lot_remaining_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.remaining}/{self.amount} → {self.expires_on}"
+
+
+class PointsLotDraw(models.Model):
+    """How much one debit took out of one lot (positive), or a reversal put back (negative)."""
+
+    entry = models.ForeignKey(PointsEntry, on_delete=models.PROTECT, related_name="draws")
+    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="draws")
+    amount = models.IntegerField(_("points"))
+
+    class Meta:
+        verbose_name = _("lot draw")
+        verbose_name_plural = _("lot draws")
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="rewards_draw_not_zero"),
+            models.UniqueConstraint(fields=["entry", "lot"], name="rewards_draw_entry_lot_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} ← {self.lot_id}: {self.amount}"
+
+
+class TierChange(models.Model):
+    """The log of every tier a member entered or left, and why."""
+
+    class Reason(models.TextChoices):
+        UPGRADE = "upgrade", _("Reached the threshold")
+        GRACE = "grace", _("Below the threshold: grace period started")
+        DOWNGRADE = "downgrade", _("Yearly review: downgraded")
+        KEPT = "kept", _("Yearly review: tier kept")
+        STAFF = "staff", _("Changed by staff")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="tier_changes")
+    from_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    points_12m = models.IntegerField(_("points earned, 12 months"))
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier history")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["member", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.from_tier_id} → {self.to_tier_id} ({self.reason})"
+
+
+# --- Earning rules -----------------------------------------------------------------------------
+
+
+class EarningRule(models.Model):
+    """Points per SEK spent, for a channel and/or a store, within a validity window. For a
+    purchase the most specific active rule wins (store, then channel, then the general rule)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=[("online", _("Online")), ("store", _("In store"))],
+        blank=True,
+        help_text=_("Empty: every channel."),
+    )
+    store = models.ForeignKey(
+        Store,
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: every store."),
+    )
+    points_per_sek = models.DecimalField(_("points per SEK"), max_digits=6, decimal_places=3)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("earning rule")
+        verbose_name_plural = _("earning rules")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_per_sek__gte=0), name="rewards_rule_rate_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gt=models.F("valid_from")),
+                name="rewards_rule_window_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- The catalogue -----------------------------------------------------------------------------
+
+
+class RewardQuerySet(models.QuerySet["Reward"]):
+    def available_at(self, moment: datetime.datetime) -> RewardQuerySet:
+        return self.filter(
+            Q(is_active=True),
+            Q(valid_from__isnull=True) | Q(valid_from__lte=moment),
+            Q(valid_until__isnull=True) | Q(valid_until__gt=moment),
+        )
+
+
+class Reward(models.Model):
+    """Something a member can choose to spend points on."""
+
+    class Kind(models.TextChoices):
+        VOUCHER = "voucher", _("Voucher")
+        PRODUCT = "product", _("Product")
+        EXPERIENCE = "experience", _("Experience")
+        PARTNER = "partner", _("Partner offer")
+        CHARITY = "charity", _("Charity donation")
+        SERVICE = "service", _("Service")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, db_index=True)
+    name_sv = models.CharField(_("name (Swedish)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    description_sv = models.TextField(_("description (Swedish)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    points_cost = models.PositiveIntegerField(_("points"))
+    stock = models.PositiveIntegerField(
+        _("stock"), null=True, blank=True, help_text=_("Empty: unlimited.")
+    )
+    per_member_limit = models.PositiveIntegerField(
+        _("limit per member"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    tiers = models.ManyToManyField(
+        Tier,
+        verbose_name=_("tiers"),
+        blank=True,
+        related_name="rewards",
+        help_text=_("Only members of these tiers see it. None chosen: every member."),
+    )
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Only members of this segment see it."),
+    )
+    valid_from = models.DateTimeField(_("available from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("available until"), null=True, blank=True)
+    picture = models.FileField(
+        _("picture"),
+        upload_to="rewards/",
+        blank=True,
+        validators=[FileExtensionValidator(PICTURE_EXTENSIONS)],
+    )
+    voucher_value = models.DecimalField(
+        _("voucher value (SEK)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    voucher_percent = models.PositiveSmallIntegerField(
+        _("voucher discount (%)"), null=True, blank=True
+    )
+    voucher_valid_days = models.PositiveIntegerField(
+        _("voucher valid for (days)"), null=True, blank=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.IntegerField(_("order"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = RewardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
+        ordering = ["order", "points_cost", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_cost__gt=0), name="rewards_reward_cost_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(per_member_limit__isnull=True) | Q(per_member_limit__gt=0),
+                name="rewards_reward_limit_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(voucher_percent__isnull=True) | Q(voucher_percent__lte=100),
+                name="rewards_reward_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gt=models.F("valid_from")),
+                name="rewards_reward_window_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+    @property
+    def unlimited(self) -> bool:
+        return self.stock is None
+
+
+class Redemption(models.Model):
+    """A member's choice of a reward, paid with points. Made and cancelled only by
+    rewards.services.redemptions."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    points = models.PositiveIntegerField(_("points"))
+    voucher_code = models.CharField(_("voucher code"), max_length=20, unique=True)
+    voucher_valid_until = models.DateField(_("voucher valid until"), null=True, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255)
+    entry = models.OneToOneField(
+        PointsEntry, on_delete=models.PROTECT, related_name="redemption", verbose_name=_("debit")
+    )
+    created_at = models.DateTimeField(_("redeemed"), default=timezone.now)
+    fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["member", "reward", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "idempotency_key"], name="rewards_redemption_member_key_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(points__gt=0), name="rewards_redemption_points_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="rewards_redemption_cancelled_has_time",
+            ),
+        ]
+        permissions = [("cancel_redemption", _("Can cancel a redemption and return its points"))]
+
+    def __str__(self) -> str:
+        return f"{self.voucher_code} ({self.get_status_display()})"

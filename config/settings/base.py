@@ -365,3 +365,23 @@ CELERY_BEAT_SCHEDULE["members-scores-compute"] = {
     "task": "members.tasks.member_scores_compute_task",
     "schedule": 6 * 3600.0,
 }
+
+# --- Rewards ---------------------------------------------------------------------------------
+# Points expire on 31 December of the Nth calendar year after they were earned (-1: never).
+REWARDS_POINTS_EXPIRY_YEARS = env.int("REWARDS_POINTS_EXPIRY_YEARS", default=2)
+# Points per SEK when no earning rule matches a purchase.
+REWARDS_DEFAULT_POINTS_PER_SEK = env("REWARDS_DEFAULT_POINTS_PER_SEK", default="1")
+# The largest number of points one entry (award, debit, adjustment) may move.
+REWARDS_MAX_POINTS_PER_ENTRY = env.int("REWARDS_MAX_POINTS_PER_ENTRY", default=10_000_000)
+# Points a cancellation gives back after their lot has expired go into a new lot valid this long.
+REWARDS_RETURNED_POINTS_VALID_DAYS = env.int("REWARDS_RETURNED_POINTS_VALID_DAYS", default=90)
+# Tier review: a member below their tier's threshold at the yearly review keeps it this long.
+REWARDS_TIER_GRACE_DAYS = env.int("REWARDS_TIER_GRACE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["rewards-points-expire"] = {
+    "task": "rewards.tasks.points_expire_due_task",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["rewards-tiers-review"] = {
+    "task": "rewards.tasks.tiers_review_task",
+    "schedule": 6 * 3600.0,
+}

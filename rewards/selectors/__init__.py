@@ -1,0 +1,1 @@
+"""Reads about rewards: ledger (balance, history, expiring lots), catalogue, tiers, reconcile."""
