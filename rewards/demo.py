@@ -59,6 +59,37 @@ REWARDS = [
     ("product", "Klubbens termos", "The club's thermos", 1800, 150, 1),
 ]
 
+DESCRIPTIONS = {
+    "Presentkort 100 kr": (
+        "Ett presentkort att handla för i butik eller på webben. Koden gäller i 90 dagar.",
+        "A gift card for our shops or the web shop. The code is valid for 90 days.",
+    ),
+    "20 % på en valfri vara": (
+        "Välj själv vilken vara du vill ha rabatt på, även nyheter. En gång per medlem.",
+        "Pick any item you like, new arrivals too. Once per member.",
+    ),
+    "Matlagningskurs med vår kock": (
+        "En kväll i vårt provkök: laga en trerättersmiddag tillsammans med andra medlemmar.",
+        "An evening in our test kitchen: cook a three-course dinner with other members.",
+    ),
+    "Biobiljett för två": (
+        "Två biobiljetter hos vår partner, till valfri föreställning inom ett år.",
+        "Two cinema tickets at our partner, for any showing within a year.",
+    ),
+    "Skänk 50 kr till Naturskyddsföreningen": (
+        "Dina poäng blir en gåva. Klubben redovisar varje år hur mycket medlemmarna skänkt.",
+        "Your points become a gift. Every year the club reports how much members have given.",
+    ),
+    "Fri ändringssömnad": (
+        "Vi lägger upp byxorna eller tar in jackan åt dig, utan kostnad.",
+        "We take up your trousers or take in your jacket, free of charge.",
+    ),
+    "Klubbens termos": (
+        "Vår egen termos i rostfritt stål som håller kaffet varmt hela turen.",
+        "Our own stainless-steel flask that keeps coffee hot for the whole trip.",
+    ),
+}
+
 
 @demo_seeder(order=60)
 def seed_rewards(ctx: SeedContext) -> None:
@@ -87,8 +118,8 @@ def seed_rewards(ctx: SeedContext) -> None:
             stock=stock,
             per_member_limit=limit,
             order=index,
-            description_sv=f"{sv}. Välj själv det som passar dig.",
-            description_en=f"{en}. Choose what suits you.",
+            description_sv=DESCRIPTIONS[sv][0],
+            description_en=DESCRIPTIONS[sv][1],
             voucher_valid_days=90 if kind == "voucher" else None,
             valid_until=now + datetime.timedelta(days=365) if kind == "experience" else None,
         )
