@@ -69,7 +69,7 @@ lint: $(STAMP) ## Ruff (lint and format check) and the import-layer contracts
 	@$(MAKE) --no-print-directory typecheck
 
 typecheck: $(STAMP) ## mypy (django-stubs) on the services, selectors and models
-	$(BIN)/mypy $$(ls core/*.py members/services/*.py members/selectors/*.py members/models.py 2>/dev/null | grep -v __init__)
+	$(BIN)/mypy $$(ls core/*.py */services/*.py */selectors/*.py */models.py 2>/dev/null | grep -v __init__ | sort -u)
 
 format: $(STAMP) ## Format the code and fix what ruff can
 	$(BIN)/ruff format .
