@@ -3,3 +3,4 @@
 
 from . import users  # noqa: F401
 from . import profiles  # noqa: F401
+from . import purchases  # noqa: F401

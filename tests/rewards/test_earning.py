@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from rewards.apps import register_purchase_hook
 from rewards.models import PointsAccount, PointsEntry
 from rewards.services.earning import points_earn_for_purchase
 from rewards.services.ledger import points_debit
@@ -136,12 +135,3 @@ def test_the_return_is_idempotent():
         points_earn_for_purchase(purchase=returned).pk
     )
     assert balance_of(purchase.member) == 60
-
-
-def test_without_members_hooks_registration_is_skipped_quietly():
-    try:
-        import members.hooks  # noqa: F401
-    except ImportError:
-        assert register_purchase_hook() is False
-    else:
-        pytest.skip("members.hooks exists: the end-to-end hook test covers it")

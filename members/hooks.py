@@ -1,0 +1,35 @@
+"""Hooks other apps register to react to members' events, so members never imports them.
+
+`purchase_recorded_register(func)`: `func(purchase=purchase)` is called for every purchase or
+return that members.services.purchases.purchase_record stores, inside the same transaction
+(a hook that raises rolls the purchase back). A purchase sent again with the same
+(source, external_id) is not stored again and runs no hook. Register in AppConfig.ready().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from members.models import Purchase
+
+_purchase_recorded: list[Callable[..., object]] = []
+
+
+def purchase_recorded_register(func: Callable[..., object]) -> Callable[..., object]:
+    """Call `func(purchase=...)` for every newly recorded purchase. Registering the same
+    function twice has no effect. Returns `func`, so it may be used as a decorator."""
+    if func not in _purchase_recorded:
+        _purchase_recorded.append(func)
+    return func
+
+
+def purchase_recorded_hooks() -> tuple[Callable[..., object], ...]:
+    return tuple(_purchase_recorded)
+
+
+def purchase_recorded_run(*, purchase: Purchase) -> None:
+    """Run every registered hook for a purchase just stored (called by purchase_record)."""
+    for func in tuple(_purchase_recorded):
+        func(purchase=purchase)
