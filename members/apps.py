@@ -13,3 +13,4 @@ class MembersConfig(AppConfig):
 
         portal_nav_register(label=_("Profile"), url_name="members:profile", order=20)
         portal_nav_register(label=_("Consents"), url_name="members:preferences", order=30)
+        portal_nav_register(label=_("My data"), url_name="members:my-data", order=90)

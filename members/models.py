@@ -537,3 +537,59 @@ class SegmentSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- Imports (gdpr-import helper) -------------------------------------------------------------
+
+
+class MemberImport(models.Model):
+    """One uploaded CSV of members or purchases, kept between the preview and the confirmation.
+
+    The uploaded bytes are stored here (not on disk) so the confirmation imports exactly what
+    was previewed; they are cleared once the import is done or cancelled, so personal data does
+    not linger. Written only by members.services.imports."""
+
+    class Kind(models.TextChoices):
+        MEMBERS = "members", _("Members")
+        PURCHASES = "purchases", _("Purchases")
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Checked, waiting for confirmation")
+        IMPORTED = "imported", _("Imported")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Could not be read")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    content = models.BinaryField(_("file content"), blank=True, default=b"")
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    uploaded_by = models.ForeignKey(
+        User,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED
+    )
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    valid_count = models.PositiveIntegerField(_("valid rows"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    notices = models.JSONField(_("notices"), default=list, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("CSV import")
+        verbose_name_plural = _("CSV imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.filename} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -4,3 +4,5 @@
 from . import users  # noqa: F401
 from . import profiles  # noqa: F401
 from . import purchases  # noqa: F401
+from . import imports  # noqa: F401
+from . import gdpr  # noqa: F401

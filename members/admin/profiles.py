@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from members.admin.gdpr import MemberDataAdminMixin
 from members.models import ConsentEvent, ConsentText, Interest, Member, Store
 from members.services.consent import consent_text_publish
 from members.services.profiles import (
@@ -75,7 +76,7 @@ class MemberAdminForm(forms.ModelForm):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(MemberDataAdminMixin, admin.ModelAdmin):
     form = MemberAdminForm
     list_display = ["number", "display_name", "email", "city", "status", "joined_at"]
     list_display_links = ["number", "display_name"]

@@ -1,0 +1,48 @@
+"""The GDPR registry: other apps add their part of a member's data export and erasure here, so
+members never imports them.
+
+- `gdpr_exporter_register(name, func)`: `func(*, member) -> list[dict]` returns the rows of one
+  file, `<name>.csv`, in the member's data export (members.services.gdpr.member_export_zip).
+- `gdpr_eraser_register(func)`: `func(*, member)` removes or anonymises that app's personal data
+  of the member; called by members.services.gdpr.member_erase inside its transaction, before the
+  member's own fields are cleared (so `member.user`, `member.email` are still there to use).
+
+Register in AppConfig.ready(). Registering the same name or function again replaces / is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+Exporter = Callable[..., list[dict[str, Any]]]
+Eraser = Callable[..., object]
+
+_exporters: dict[str, Exporter] = {}
+_erasers: list[Eraser] = []
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+RESERVED_NAMES = {"profile", "consents", "purchases", "purchase_lines", "scores", "audit", "readme"}
+
+
+def gdpr_exporter_register(name: str, func: Exporter) -> Exporter:
+    """Add `<name>.csv` to every member's data export. Returns `func`."""
+    if not _NAME_RE.match(name) or name in RESERVED_NAMES:
+        raise ValueError(f"{name!r} cannot name an export file.")
+    _exporters[name] = func
+    return func
+
+
+def gdpr_eraser_register(func: Eraser) -> Eraser:
+    """Call `func(member=...)` when a member is erased. Returns `func` (usable as a decorator)."""
+    if func not in _erasers:
+        _erasers.append(func)
+    return func
+
+
+def gdpr_exporters() -> dict[str, Exporter]:
+    return dict(_exporters)
+
+
+def gdpr_erasers() -> tuple[Eraser, ...]:
+    return tuple(_erasers)
