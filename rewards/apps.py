@@ -25,3 +25,7 @@ class RewardsConfig(AppConfig):
         portal_nav_register(label=_("My points"), url_name="rewards:points", order=40)
         portal_nav_register(label=_("Rewards"), url_name="rewards:catalogue", order=41)
         register_purchase_hook()
+
+        from rewards import integrations
+
+        integrations.register()

@@ -361,6 +361,9 @@ CURRENCIES = env.list("CURRENCIES", default=["SEK", "NOK", "DKK", "EUR"])
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="SE")
 # Members inactive (no purchase, login or activity) longer than this are flagged for review.
 MEMBER_RETENTION_YEARS = env.int("MEMBER_RETENTION_YEARS", default=3)
+# Limits of one CSV upload in the admin's member and purchase import.
+MEMBER_IMPORT_MAX_ROWS = env.int("MEMBER_IMPORT_MAX_ROWS", default=5000)
+MEMBER_IMPORT_MAX_BYTES = env.int("MEMBER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE["members-scores-compute"] = {
     "task": "members.tasks.member_scores_compute_task",
     "schedule": 6 * 3600.0,

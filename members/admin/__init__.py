@@ -6,3 +6,4 @@ from . import profiles  # noqa: F401
 from . import purchases  # noqa: F401
 from . import imports  # noqa: F401
 from . import gdpr  # noqa: F401
+from . import segments  # noqa: F401

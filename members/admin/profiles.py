@@ -15,6 +15,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from members.admin.gdpr import MemberDataAdminMixin
+from members.admin.member360 import Member360AdminMixin
+from members.admin.purchases import MemberScoreInline
 from members.models import ConsentEvent, ConsentText, Interest, Member, Store
 from members.services.consent import consent_text_publish
 from members.services.profiles import (
@@ -76,9 +78,17 @@ class MemberAdminForm(forms.ModelForm):
 
 
 @admin.register(Member)
-class MemberAdmin(MemberDataAdminMixin, admin.ModelAdmin):
+class MemberAdmin(Member360AdminMixin, MemberDataAdminMixin, admin.ModelAdmin):
     form = MemberAdminForm
-    list_display = ["number", "display_name", "email", "city", "status", "joined_at"]
+    list_display = [
+        "number",
+        "display_name",
+        "email",
+        "city",
+        "status",
+        "joined_at",
+        "member_360_link",
+    ]
     list_display_links = ["number", "display_name"]
     search_fields = ["=number", "first_name", "last_name", "email", "phone"]
     search_help_text = _("Membership number, name, e-mail or phone.")
@@ -98,6 +108,7 @@ class MemberAdmin(MemberDataAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["preferred_store"]
     filter_horizontal = ["interests"]
     readonly_fields = ["number", "user", "joined_at", "updated_at", "erased_at"]
+    inlines = [MemberScoreInline]  # read-only scores, from admin/purchases.py
     fieldsets = [
         (None, {"fields": ["number", "user", "status", "source"]}),
         (

@@ -90,6 +90,41 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return purchase.is_return
 
 
+class MemberScoreInline(ReadOnlyAdminMixin, admin.StackedInline):
+    """The member's scores, read-only, on the member's admin page (for staff who may view
+    scores: club admins and marketers)."""
+
+    model = MemberScore
+    fk_name = "member"
+    can_delete = False
+    extra = 0
+    max_num = 0
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("recency_score", "frequency_score", "monetary_score"),
+                    ("purchase_count", "purchase_count_12m"),
+                    ("total_spend", "spend_12m", "average_order_value"),
+                    ("clv_historic", "clv_predicted_12m"),
+                    ("churn_risk", "preferred_channel"),
+                    ("first_purchase_at", "last_purchase_at", "days_since_last_purchase"),
+                    "computed_at",
+                ]
+            },
+        )
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [field.name for field in MemberScore._meta.fields if field.name != "member"]
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Shown on the page, never part of a save: a POST of the member form carries no
+        # formset for the scores (and a page re-shown with errors goes without them).
+        return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+
+
 @admin.register(MemberScore)
 class MemberScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [

@@ -46,8 +46,8 @@ from members.services.gdpr import member_consents_granted
 from members.services.profiles import member_clean_fields, member_create, member_update
 from members.services.purchases import purchase_record
 
-IMPORT_MAX_BYTES = getattr(settings, "MEMBER_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
-IMPORT_MAX_ROWS = getattr(settings, "MEMBER_IMPORT_MAX_ROWS", 5_000)
+IMPORT_MAX_BYTES = settings.MEMBER_IMPORT_MAX_BYTES
+IMPORT_MAX_ROWS = settings.MEMBER_IMPORT_MAX_ROWS
 # Errors kept for the preview page; the counts always cover every row.
 IMPORT_MAX_STORED_ERRORS = 1000
 

@@ -178,13 +178,13 @@ def test_paused_and_erased_members_cannot_redeem():
 
 
 def test_segment_rewards_need_the_member_in_the_segment():
-    reward = RewardFactory(segment=SegmentFactory())
-    try:
-        from members.selectors.segments import segment_members  # noqa: F401
-    except ImportError:
-        _refusal(_rich_member(), reward, "not_in_segment", "other members")
-    else:
-        pytest.skip("segments exist: covered by test_catalogue segment tests")
+    rules = {"op": "and", "rules": [{"field": "city", "operator": "eq", "value": "Umeå"}]}
+    reward = RewardFactory(segment=SegmentFactory(rules=rules), points_cost=100)
+
+    _refusal(_rich_member(city="Malmö"), reward, "not_in_segment", "other members")
+
+    insider = _rich_member(city="umeå")
+    assert reward_redeem(member=insider, reward=reward, idempotency_key="seg").points == 100
 
 
 def test_cancel_returns_points_to_their_lots_and_the_stock(django_capture_on_commit_callbacks):

@@ -1,0 +1,264 @@
+"""What rewards adds to the members app through its registries, so members never imports rewards:
+
+- segment fields: tier, points balance, points earned (in the last N days or ever), redeemed
+  reward;
+- member 360 timeline entries: points entries, redemptions and tier changes;
+- the GDPR data export: points.csv, redemptions.csv and tier_changes.csv.
+
+`register()` is called once from RewardsConfig.ready().
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from members.gdpr import gdpr_exporter_register
+from members.models import Member
+from members.segments import (
+    BOOLEAN,
+    CHOICE,
+    MULTICHOICE,
+    NUMBER,
+    SegmentField,
+    compare_q,
+    segment_field_register,
+)
+from members.timeline import TimelineEntry, timeline_provider_register
+from rewards.models import PointsEntry, Redemption, Reward, Tier, TierChange
+
+POINTS = _("Points and tiers")
+
+
+def _holds(operator: str, value: Any, number: int) -> bool:
+    """Whether `number` satisfies `operator value` (a member without rows counts as 0)."""
+    if operator == "between":
+        return value[0] <= number <= value[1]
+    return {
+        "eq": number == value,
+        "ne": number != value,
+        "gt": number > value,
+        "gte": number >= value,
+        "lt": number < value,
+        "lte": number <= value,
+    }[operator]
+
+
+# --- Segment fields ------------------------------------------------------------------------------
+
+
+def _tiers():
+    return [(str(tier.pk), tier.name) for tier in Tier.objects.order_by("order")]
+
+
+def _tier(operator: str, value: Any, params: dict[str, Any]) -> Q:
+    """In one of the tiers (members without an account or a tier are in none of them)."""
+    q = Q(points_account__tier_id__in=[int(v) for v in value])
+    return q if operator == "in" else ~q
+
+
+def _balance(operator: str, value: Any, params: dict[str, Any]) -> Q:
+    q = compare_q("points_account__balance", operator, value)
+    if _holds(operator, value, 0):
+        q |= Q(points_account__isnull=True)
+    return q
+
+
+def _earned(operator: str, value: Any, params: dict[str, Any]) -> Q:
+    """Points earned (earn entries, before any redemption) in the window: one correlated
+    subquery, 0 for members who earned nothing."""
+    entries = PointsEntry.objects.filter(
+        member=OuterRef("pk"), kind=PointsEntry.Kind.EARN, created_at__lte=params["now"]
+    )
+    days = params.get("days")
+    if days:
+        entries = entries.filter(created_at__gte=params["now"] - datetime.timedelta(days=days))
+    total = Subquery(
+        entries.order_by().values("member").annotate(total=Sum("amount")).values("total")[:1],
+        output_field=IntegerField(),
+    )
+    member_ids = Member.objects.alias(
+        earned=Coalesce(total, Value(0), output_field=IntegerField())
+    ).filter(compare_q("earned", operator, value))
+    return Q(pk__in=member_ids.values("pk"))
+
+
+def _rewards():
+    return [(str(reward.pk), reward.name) for reward in Reward.objects.order_by("order", "name_sv")]
+
+
+def _redeemed(operator: str, value: Any, params: dict[str, Any]) -> Q:
+    ids = [int(v) for v in value]
+
+    def having(reward_ids: list[int]) -> Q:
+        return Q(
+            Exists(
+                Redemption.objects.filter(member=OuterRef("pk"), reward_id__in=reward_ids).exclude(
+                    status=Redemption.Status.CANCELLED
+                )
+            )
+        )
+
+    if operator == "all":
+        q = Q()
+        for reward_id in ids:
+            q &= having([reward_id])
+        return q
+    return having(ids) if operator == "any" else ~having(ids)
+
+
+def _has_debt(operator: str, value: Any, params: dict[str, Any]) -> Q:
+    q = Q(points_account__debt__gt=0)
+    return q if value else ~q
+
+
+def register_segment_fields() -> None:
+    register = segment_field_register
+    register(SegmentField("tier", _("tier"), POINTS, CHOICE, _tier, choices=_tiers))
+    register(SegmentField("points_balance", _("points balance"), POINTS, NUMBER, _balance))
+    register(
+        SegmentField(
+            "points_earned",
+            _("points earned"),
+            POINTS,
+            NUMBER,
+            _earned,
+            params={"days": int},
+        )
+    )
+    register(
+        SegmentField(
+            "redeemed", _("redeemed reward"), POINTS, MULTICHOICE, _redeemed, choices=_rewards
+        )
+    )
+    register(
+        SegmentField("points_debt", _("owes points after a return"), POINTS, BOOLEAN, _has_debt)
+    )
+
+
+# --- Timeline ------------------------------------------------------------------------------------
+
+
+def _admin_url(name: str, pk: Any) -> str:
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+def points_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
+    entries = PointsEntry.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
+    return [
+        TimelineEntry(
+            at=entry.created_at,
+            kind="points",
+            title=_("%(points)+d points: %(reason)s")
+            % {"points": entry.amount, "reason": entry.reason_display},
+            detail=entry.get_kind_display(),
+            url=_admin_url("admin:rewards_pointsentry_change", entry.pk),
+        )
+        for entry in entries
+    ]
+
+
+def redemptions_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
+    redemptions = (
+        Redemption.objects.filter(member=member)
+        .select_related("reward")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        TimelineEntry(
+            at=redemption.created_at,
+            kind="redemption",
+            title=_("Redeemed %(reward)s for %(points)s points")
+            % {"reward": redemption.reward.name, "points": redemption.points},
+            detail=redemption.get_status_display(),
+            url=_admin_url("admin:rewards_redemption_change", redemption.pk),
+        )
+        for redemption in redemptions
+    ]
+
+
+def tier_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
+    changes = (
+        TierChange.objects.filter(member=member)
+        .select_related("from_tier", "to_tier")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        TimelineEntry(
+            at=change.created_at,
+            kind="tier",
+            title=_("Tier changed from %(old)s to %(new)s")
+            % {
+                "old": change.from_tier.name if change.from_tier else "–",
+                "new": change.to_tier.name if change.to_tier else "–",
+            },
+            detail=change.get_reason_display(),
+        )
+        for change in changes
+    ]
+
+
+# --- GDPR export ---------------------------------------------------------------------------------
+
+
+def points_export(*, member: Member) -> list[dict[str, Any]]:
+    return [
+        {
+            "when": entry.created_at.isoformat(),
+            "kind": entry.kind,
+            "points": entry.amount,
+            "reason": str(entry.reason_display),
+            "cause": entry.cause_label,
+        }
+        for entry in PointsEntry.objects.filter(member=member).order_by("created_at", "id")
+    ]
+
+
+def redemptions_export(*, member: Member) -> list[dict[str, Any]]:
+    return [
+        {
+            "when": redemption.created_at.isoformat(),
+            "reward": redemption.reward.name,
+            "points": redemption.points,
+            "status": redemption.status,
+            "voucher_code": redemption.voucher_code,
+            "voucher_valid_until": (
+                redemption.voucher_valid_until.isoformat() if redemption.voucher_valid_until else ""
+            ),
+        }
+        for redemption in Redemption.objects.filter(member=member)
+        .select_related("reward")
+        .order_by("created_at", "id")
+    ]
+
+
+def tier_changes_export(*, member: Member) -> list[dict[str, Any]]:
+    return [
+        {
+            "when": change.created_at.isoformat(),
+            "from": change.from_tier.name if change.from_tier else "",
+            "to": change.to_tier.name if change.to_tier else "",
+            "reason": change.reason,
+        }
+        for change in TierChange.objects.filter(member=member)
+        .select_related("from_tier", "to_tier")
+        .order_by("created_at", "id")
+    ]
+
+
+def register() -> None:
+    register_segment_fields()
+    timeline_provider_register(points_timeline)
+    timeline_provider_register(redemptions_timeline)
+    timeline_provider_register(tier_timeline)
+    gdpr_exporter_register("points", points_export)
+    gdpr_exporter_register("redemptions", redemptions_export)
+    gdpr_exporter_register("tier_changes", tier_changes_export)
