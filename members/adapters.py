@@ -6,9 +6,21 @@ from core.email import email_send_later
 
 from .models import normalize_email
 
+# The referral code (the referrer's membership number) from the sign-up link ?ref=…, kept in
+# the session from the sign-up page to the sign-up signal (members.receivers).
+REFERRAL_SESSION_KEY = "members_referral"
+
 
 class AccountAdapter(DefaultAccountAdapter):
     """allauth, the club's way: normalised e-mail, mail through the worker, language remembered."""
+
+    def is_open_for_signup(self, request) -> bool:
+        # allauth asks this on every request to the sign-up page, GET and POST: the place to
+        # remember the referral code of a link such as /accounts/signup/?ref=12345678.
+        ref = request.GET.get("ref", "").strip()
+        if ref and len(ref) <= 20 and hasattr(request, "session"):
+            request.session[REFERRAL_SESSION_KEY] = ref
+        return super().is_open_for_signup(request)
 
     def clean_email(self, email: str) -> str:
         return super().clean_email(normalize_email(email))

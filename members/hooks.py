@@ -4,6 +4,12 @@
 return that members.services.purchases.purchase_record stores, inside the same transaction
 (a hook that raises rolls the purchase back). A purchase sent again with the same
 (source, external_id) is not stored again and runs no hook. Register in AppConfig.ready().
+
+`member_activity_register(func)`: `func(member=..., activity=..., cause_key=...)` is called when
+a member does something the club may reward, inside the transaction that records it. Members
+reports today: "profile_completed" (cause_key "profile", when member_update makes the profile
+complete, see members.services.profiles.member_profile_is_complete) and "consent_given"
+(cause_key "consent:<purpose>", when a marketing purpose, e-mail or SMS, is granted).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from members.models import Purchase
+    from members.models import Member, Purchase
 
 _purchase_recorded: list[Callable[..., object]] = []
 
@@ -33,3 +39,21 @@ def purchase_recorded_run(*, purchase: Purchase) -> None:
     """Run every registered hook for a purchase just stored (called by purchase_record)."""
     for func in tuple(_purchase_recorded):
         func(purchase=purchase)
+
+
+_member_activity: list[Callable[..., object]] = []
+
+
+def member_activity_register(func: Callable[..., object]) -> Callable[..., object]:
+    """Call `func(member=..., activity=..., cause_key=...)` for every activity members reports.
+    Registering the same function twice has no effect. Returns `func`."""
+    if func not in _member_activity:
+        _member_activity.append(func)
+    return func
+
+
+def member_activity_run(*, member: Member, activity: str, cause_key: str) -> None:
+    """Run every registered activity hook (called by members services inside their
+    transaction)."""
+    for func in tuple(_member_activity):
+        func(member=member, activity=activity, cause_key=cause_key)

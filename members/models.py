@@ -210,6 +210,15 @@ class Member(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
+    referred_by = models.ForeignKey(
+        "self",
+        verbose_name=_("referred by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+        help_text=_("The member whose referral link this member signed up with."),
+    )
     staff_contact = models.ForeignKey(
         User,
         verbose_name=_("contact at the club"),

@@ -7,6 +7,7 @@ import logging
 from allauth.account.signals import email_confirmed, user_signed_up
 from django.dispatch import receiver
 
+from members.adapters import REFERRAL_SESSION_KEY
 from members.services.profiles import MemberLinkNeedsVerification, member_link_or_create_for_user
 
 logger = logging.getLogger(__name__)
@@ -15,7 +16,9 @@ logger = logging.getLogger(__name__)
 @receiver(user_signed_up, dispatch_uid="members.member_on_signup")
 def member_on_signup(sender, request, user, **kwargs) -> None:
     try:
-        member_link_or_create_for_user(user=user)
+        session = getattr(request, "session", None)
+        referral = session.pop(REFERRAL_SESSION_KEY, None) if session is not None else None
+        member_link_or_create_for_user(user=user, referral_number=referral)
     except MemberLinkNeedsVerification:
         # A member with this e-mail exists (joined in store, imported): they are linked when the
         # address is confirmed, so nobody gets someone else's profile by typing their e-mail.

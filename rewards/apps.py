@@ -15,6 +15,25 @@ def register_purchase_hook() -> bool:
     return True
 
 
+def register_gamification_hook() -> None:
+    """Check the buyer's badges and challenges after each purchase is committed; add benefit
+    choices, badges and the leaderboard to the GDPR export and erasure."""
+    from members.hooks import purchase_recorded_register
+    from rewards import integrations_gamification
+    from rewards.tasks import gamification_award_after_purchase
+
+    purchase_recorded_register(gamification_award_after_purchase)
+    integrations_gamification.register()
+
+
+def register_activity_hook() -> None:
+    """Earn activity points when members reports an activity (profile completed, consent)."""
+    from members.hooks import member_activity_register
+    from rewards.services.activities import points_earn_for_member_activity
+
+    member_activity_register(points_earn_for_member_activity)
+
+
 class RewardsConfig(AppConfig):
     name = "rewards"
     verbose_name = _("Rewards")
@@ -25,6 +44,8 @@ class RewardsConfig(AppConfig):
         portal_nav_register(label=_("My points"), url_name="rewards:points", order=40)
         portal_nav_register(label=_("Rewards"), url_name="rewards:catalogue", order=41)
         register_purchase_hook()
+        register_gamification_hook()
+        register_activity_hook()
 
         from rewards import integrations
 

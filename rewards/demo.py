@@ -127,3 +127,7 @@ def seed_rewards(ctx: SeedContext) -> None:
             reward.tiers.add(tiers[2], tiers[3])
     ctx.made["tiers"] = tiers
     ctx.out(f"Rewards: {len(TIERS)} tiers, {len(REWARDS)} rewards, 2 earning rules.")
+
+
+# The other parts of the rewards demo (each registers its own seeder).
+from . import demo_earning, demo_gamification, demo_points  # noqa: E402, F401

@@ -14,9 +14,12 @@ Invariants the database holds (and `manage.py points_reconcile` proves):
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q, Sum
@@ -388,6 +391,177 @@ class EarningRule(models.Model):
         return self.name
 
 
+# --- Bonus periods and activity rules (earning helper) -----------------------------------------
+
+
+class BonusPeriod(models.Model):
+    """Extra points for purchases between two moments, for a segment (or everyone), optionally
+    one channel or store. A purchase earns its base points times the highest multiplier of the
+    bonus periods that apply (bonuses are not compounded; the tier multiplier still applies)."""
+
+    name = models.CharField(
+        _("name"), max_length=120, help_text=_("Shown to the member, e.g. “Double points week”.")
+    )
+    multiplier = models.DecimalField(
+        _("multiplier"),
+        max_digits=4,
+        decimal_places=2,
+        help_text=_("More than 1: 2.00 gives double points."),
+    )
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: every member."),
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"), help_text=_("Purchases before this moment count."))
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=[("online", _("Online")), ("store", _("In store"))],
+        blank=True,
+        help_text=_("Empty: every channel."),
+    )
+    store = models.ForeignKey(
+        Store,
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: every store."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("bonus period")
+        verbose_name_plural = _("bonus periods")
+        ordering = ["-starts_at", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(multiplier__gt=1), name="rewards_bonus_multiplier_above_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="rewards_bonus_window_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        if self.multiplier is not None and self.multiplier <= 1:
+            errors["multiplier"] = _(
+                "The multiplier must be more than 1 (2.00 gives double points)."
+            )
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("The bonus period must end after it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Activity(models.TextChoices):
+    PROFILE_COMPLETED = "profile_completed", _("Profile completed")
+    CONSENT_GIVEN = "consent_given", _("Marketing consent given")
+    BIRTHDAY = "birthday", _("Birthday")
+    EVENT_ATTENDED = "event_attended", _("Event attended")
+    FORUM_ANSWER_ACCEPTED = "forum_answer_accepted", _("Forum answer accepted")
+    SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+    SUGGESTION_ADOPTED = "suggestion_adopted", _("Suggestion adopted")
+    REFERRAL_PURCHASE = "referral_purchase", _("Referred friend bought")
+
+
+class ActivityRule(models.Model):
+    """Points for something a member does other than buying. For an activity the active rule
+    valid at the moment wins (the newest when several overlap); caps count the member's earlier
+    points for the same activity."""
+
+    activity = models.CharField(
+        _("activity"), max_length=30, choices=Activity.choices, db_index=True
+    )
+    points = models.PositiveIntegerField(_("points"), help_text=_("Whole points, more than 0."))
+    valid_from = models.DateTimeField(
+        _("valid from"), null=True, blank=True, help_text=_("Empty: from the start.")
+    )
+    valid_until = models.DateTimeField(
+        _("valid until"), null=True, blank=True, help_text=_("Empty: no end.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    cap_per_day = models.PositiveSmallIntegerField(
+        _("at most per day"),
+        null=True,
+        blank=True,
+        help_text=_("How many times a member may earn this in one day. Empty: no limit."),
+    )
+    cap_per_period = models.PositiveSmallIntegerField(
+        _("at most per period"),
+        null=True,
+        blank=True,
+        help_text=_("How many times a member may earn this within the period below."),
+    )
+    period_days = models.PositiveSmallIntegerField(
+        _("period (days)"),
+        null=True,
+        blank=True,
+        help_text=_("The length of the period, e.g. 30: at most 3 times in 30 days."),
+    )
+    once_per_member = models.BooleanField(
+        _("once per member"),
+        default=False,
+        help_text=_("Earned only once ever, e.g. for completing the profile."),
+    )
+
+    class Meta:
+        verbose_name = _("activity rule")
+        verbose_name_plural = _("activity rules")
+        ordering = ["activity", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="rewards_activity_points_pos"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gt=models.F("valid_from")),
+                name="rewards_activity_window_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap_per_day__isnull=True) | Q(cap_per_day__gt=0),
+                name="rewards_activity_day_cap_pos",
+            ),
+            models.CheckConstraint(
+                condition=(Q(cap_per_period__isnull=True) & Q(period_days__isnull=True))
+                | (Q(cap_per_period__gt=0) & Q(period_days__gt=0)),
+                name="rewards_activity_period_cap",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_activity_display()}: {self.points}"
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        if self.points is not None and self.points <= 0:
+            errors["points"] = _("The number of points must be more than zero.")
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            errors["valid_until"] = _("The rule must end after it starts.")
+        if self.cap_per_day is not None and self.cap_per_day <= 0:
+            errors["cap_per_day"] = _("A daily limit must be at least 1 (empty: no limit).")
+        if (self.cap_per_period is None) != (self.period_days is None):
+            errors["period_days"] = _(
+                "Give both “at most per period” and “period (days)”, or neither."
+            )
+        elif self.cap_per_period is not None and (
+            self.cap_per_period <= 0 or (self.period_days or 0) <= 0
+        ):
+            errors["cap_per_period"] = _("A period limit and its length must be at least 1.")
+        if errors:
+            raise ValidationError(errors)
+
+
 # --- The catalogue -----------------------------------------------------------------------------
 
 
@@ -551,3 +725,306 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voucher_code} ({self.get_status_display()})"
+
+
+# --- Benefits, badges, challenges, leaderboard (benefits-gamification helper) -----------------
+
+
+@dataclass(frozen=True)
+class BenefitPeriod:
+    start: datetime.date
+    next_start: datetime.date
+
+
+def benefit_period(*, today: datetime.date | None = None) -> BenefitPeriod:
+    """The benefit-choice period holding `today`: REWARDS_BENEFIT_PERIOD_MONTHS-month blocks
+    counted from 1 January (3: calendar quarters)."""
+    today = today or timezone.localdate()
+    months = max(1, min(12, int(settings.REWARDS_BENEFIT_PERIOD_MONTHS)))
+    first_month = ((today.month - 1) // months) * months + 1
+    start = datetime.date(today.year, first_month, 1)
+    following = first_month - 1 + months
+    if following >= 12:
+        return BenefitPeriod(start=start, next_start=datetime.date(today.year + 1, 1, 1))
+    return BenefitPeriod(start=start, next_start=datetime.date(today.year, following + 1, 1))
+
+
+class BenefitQuerySet(models.QuerySet["Benefit"]):
+    def for_tier(self, tier: Tier | None) -> BenefitQuerySet:
+        """Active benefits members of `tier` may pick (no tiers chosen: open to every tier)."""
+        if tier is None:
+            return self.none()
+        allowed = Benefit.tiers.through.objects.filter(tier=tier).values("benefit_id")
+        return self.filter(is_active=True).filter(
+            Q(pk__in=allowed) | ~Q(pk__in=Benefit.tiers.through.objects.values("benefit_id"))
+        )
+
+
+class Benefit(models.Model):
+    """A benefit on the menu members of a tier pick from each period (free delivery, extended
+    returns, a category discount, a birthday gift …). Chosen only through
+    rewards.services.benefits."""
+
+    name_sv = models.CharField(_("name (Swedish)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    description_sv = models.TextField(_("description (Swedish)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    tiers = models.ManyToManyField(
+        Tier,
+        verbose_name=_("tiers"),
+        blank=True,
+        related_name="benefit_menu",
+        help_text=_("Only members of these tiers may pick it. None chosen: every tier with picks."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.IntegerField(_("order"), default=0)
+
+    objects = BenefitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("benefit")
+        verbose_name_plural = _("benefits")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+
+class TierBenefitAllowance(models.Model):
+    """How many benefits a member of the tier picks per period (none: the tier grants no picks)."""
+
+    tier = models.OneToOneField(
+        Tier,
+        verbose_name=_("tier"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="benefit_allowance",
+    )
+    picks_per_period = models.PositiveSmallIntegerField(_("benefits per period"), default=0)
+
+    class Meta:
+        verbose_name = _("benefit picks of a tier")
+        verbose_name_plural = _("benefit picks of tiers")
+
+    def __str__(self) -> str:
+        return f"{self.tier}: {self.picks_per_period}"
+
+    @classmethod
+    def picks_for(cls, tier: Tier | None) -> int:
+        """Benefits a member of `tier` picks per period (0 without a tier or an allowance)."""
+        if tier is None:
+            return 0
+        allowance = cls.objects.filter(tier=tier).first()
+        return allowance.picks_per_period if allowance else 0
+
+
+class BenefitChoice(models.Model):
+    """A benefit a member picked for the period starting on `period_start`."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="benefit_choices")
+    benefit = models.ForeignKey(
+        Benefit, verbose_name=_("benefit"), on_delete=models.PROTECT, related_name="choices"
+    )
+    period_start = models.DateField(_("period starts"))
+    created_at = models.DateTimeField(_("chosen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("benefit choice")
+        verbose_name_plural = _("benefit choices")
+        ordering = ["-period_start", "member_id", "benefit__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "benefit", "period_start"],
+                name="rewards_benefitchoice_member_benefit_period_uniq",
+            )
+        ]
+        indexes = [models.Index(fields=["member", "period_start"], name="rewards_bchoice_period")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.benefit_id} ({self.period_start})"
+
+
+class Badge(models.Model):
+    """Recognition a member earns when a metric (see rewards.metrics) reaches the threshold."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name_sv = models.CharField(_("name (Swedish)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    description_sv = models.TextField(_("description (Swedish)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    picture = models.FileField(
+        _("picture"),
+        upload_to="badges/",
+        blank=True,
+        validators=[FileExtensionValidator(PICTURE_EXTENSIONS)],
+    )
+    metric = models.CharField(
+        _("metric"), max_length=60, help_text=_("What is counted (see rewards.metrics).")
+    )
+    threshold = models.PositiveIntegerField(_("threshold"), default=1)
+    points = models.PositiveIntegerField(
+        _("points"), null=True, blank=True, help_text=_("Points awarded with the badge (optional).")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.IntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("badge")
+        verbose_name_plural = _("badges")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gt=0), name="rewards_badge_threshold_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(points__isnull=True) | Q(points__gt=0),
+                name="rewards_badge_points_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+
+class MemberBadge(models.Model):
+    """A badge a member earned (once)."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="badges")
+    badge = models.ForeignKey(
+        Badge, verbose_name=_("badge"), on_delete=models.PROTECT, related_name="awards"
+    )
+    awarded_at = models.DateTimeField(_("awarded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("member's badge")
+        verbose_name_plural = _("members' badges")
+        ordering = ["-awarded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "badge"], name="rewards_memberbadge_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.badge_id}"
+
+
+class Challenge(models.Model):
+    """Do something (a metric reaching `target`, counted within the window) before `ends_at`
+    to earn points and/or a badge, once."""
+
+    name_sv = models.CharField(_("name (Swedish)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    description_sv = models.TextField(_("description (Swedish)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    metric = models.CharField(
+        _("metric"), max_length=60, help_text=_("What is counted (see rewards.metrics).")
+    )
+    target = models.PositiveIntegerField(_("target"), default=1)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    points = models.PositiveIntegerField(_("points"), null=True, blank=True)
+    badge = models.ForeignKey(
+        Badge,
+        verbose_name=_("badge"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="challenges",
+    )
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Only members of this segment take part. Empty: every member."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("challenge")
+        verbose_name_plural = _("challenges")
+        ordering = ["ends_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target__gt=0), name="rewards_challenge_target_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="rewards_challenge_window_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(points__isnull=True) | Q(points__gt=0),
+                name="rewards_challenge_points_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+
+class ChallengeCompletion(models.Model):
+    """A member completed a challenge (its reward is given once, with this row)."""
+
+    challenge = models.ForeignKey(
+        Challenge, verbose_name=_("challenge"), on_delete=models.PROTECT, related_name="completions"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="challenge_completions"
+    )
+    completed_at = models.DateTimeField(_("completed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("completed challenge")
+        verbose_name_plural = _("completed challenges")
+        ordering = ["-completed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "member"], name="rewards_challengecompletion_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.challenge_id}: {self.member_id}"
+
+
+class LeaderboardOptIn(models.Model):
+    """A member who chose to appear on the leaderboard, under a display name they chose."""
+
+    member = models.OneToOneField(
+        Member, primary_key=True, on_delete=models.CASCADE, related_name="leaderboard_optin"
+    )
+    display_name = models.CharField(_("display name"), max_length=30)
+    created_at = models.DateTimeField(_("joined"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("leaderboard participant")
+        verbose_name_plural = _("leaderboard participants")
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_gamification
 
 app_name = "rewards"
 urlpatterns = [
@@ -8,4 +8,7 @@ urlpatterns = [
     path("rewards/", views.catalogue, name="catalogue"),
     path("rewards/<int:reward_id>/redeem/", views.redeem, name="redeem"),
     path("rewards/vouchers/", views.vouchers, name="vouchers"),
+    path("rewards/benefits/", views_gamification.benefits, name="benefits"),
+    path("rewards/badges/", views_gamification.badges, name="badges"),
+    path("rewards/leaderboard/", views_gamification.leaderboard, name="leaderboard"),
 ]

@@ -70,33 +70,44 @@ def member_api_client(api_client, user) -> APIClient:
 @pytest.fixture(autouse=True)
 def _roles_kept_through_transactional_tests(request):
     """Transactional tests (django_db(transaction=True), live_server) end with a flush of every
-    table; see roles_survive_flush."""
+    table; see roles_survive_flush. Each one starts with the roles put back."""
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and bool(
         marker.kwargs.get("transaction", marker.args[0] if marker.args else False)
     )
     if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
-        request.getfixturevalue("roles_survive_flush")
+        restore = request.getfixturevalue("roles_survive_flush")
+        request.getfixturevalue("transactional_db")
+        restore()
+
+
+def _roles_restore(snapshot: dict[str, list[tuple[str, str]]]) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for name, permissions in snapshot.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.add(
+            *[
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                for app_label, codename in permissions
+            ]
+        )
 
 
 @pytest.fixture(scope="session")
 def roles_survive_flush(django_db_setup, django_db_blocker):
     """A transactional test's flush empties every table, and the staff role groups come from a
     data migration that a flush does not re-run. This snapshots the groups with their permissions
-    before the first such test and puts them back at the end of the session, so later runs on a
-    reused database (--reuse-db) still find them."""
-    from django.contrib.auth.models import Group, Permission
+    before the first such test; each transactional test puts them back before it runs (the
+    returned function), and the end of the session puts them back for later runs on a reused
+    database (--reuse-db)."""
+    from django.contrib.auth.models import Group
 
     with django_db_blocker.unblock():
         snapshot = {
             group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
             for group in Group.objects.prefetch_related("permissions")
         }
-    yield
+    yield lambda: _roles_restore(snapshot)
     with django_db_blocker.unblock():
-        for name, permissions in snapshot.items():
-            group, _created = Group.objects.get_or_create(name=name)
-            for app_label, codename in permissions:
-                group.permissions.add(
-                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
-                )
+        _roles_restore(snapshot)

@@ -380,11 +380,26 @@ REWARDS_MAX_POINTS_PER_ENTRY = env.int("REWARDS_MAX_POINTS_PER_ENTRY", default=1
 REWARDS_RETURNED_POINTS_VALID_DAYS = env.int("REWARDS_RETURNED_POINTS_VALID_DAYS", default=90)
 # Tier review: a member below their tier's threshold at the yearly review keeps it this long.
 REWARDS_TIER_GRACE_DAYS = env.int("REWARDS_TIER_GRACE_DAYS", default=30)
+# What one point costs the club in SEK, for the liability report (a point worth 1 öre: "0.01").
+REWARDS_POINT_VALUE_SEK = env("REWARDS_POINT_VALUE_SEK", default="0.01")
 CELERY_BEAT_SCHEDULE["rewards-points-expire"] = {
     "task": "rewards.tasks.points_expire_due_task",
     "schedule": 3600.0,
 }
+# Birthday points: checked a few times a day (a missed run is caught up the same day); each member
+# earns them once a year.
+CELERY_BEAT_SCHEDULE["rewards-birthday-award"] = {
+    "task": "rewards.tasks.points_birthday_award_task",
+    "schedule": 6 * 3600.0,
+}
 CELERY_BEAT_SCHEDULE["rewards-tiers-review"] = {
     "task": "rewards.tasks.tiers_review_task",
     "schedule": 6 * 3600.0,
+}
+# Benefit choice: members pick their tier's benefits per period of this many months, counted from
+# 1 January (3: calendar quarters; use a divisor of 12).
+REWARDS_BENEFIT_PERIOD_MONTHS = env.int("REWARDS_BENEFIT_PERIOD_MONTHS", default=3)
+CELERY_BEAT_SCHEDULE["rewards-gamification-award"] = {
+    "task": "rewards.tasks.gamification_award_task",
+    "schedule": 3600.0,
 }

@@ -26,6 +26,14 @@ def member_get_self(*, user: User) -> Member | None:
     return _member_queryset().filter(user=user).first()
 
 
+def member_for_login(*, user: User) -> Member | None:
+    """The member linked to this login, in one plain query (no related data): for hot paths
+    such as redeeming through the API. None for anonymous or unlinked logins."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.filter(user_id=user.pk).first()
+
+
 def member_get_for_user(*, user: User, member_id: int) -> Member:
     """The member `member_id` when `user` may see it: their own member, or any member for staff
     with members.view_member. Raises Http404 otherwise, so nobody learns which ids exist."""

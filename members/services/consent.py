@@ -16,7 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.services import audit_log
+from members.hooks import member_activity_run
 from members.models import ConsentEvent, ConsentPurpose, ConsentText, Member, User
+
+# Granting one of these reports the "consent_given" activity (once per purpose: cause_key
+# "consent:<purpose>", so granting again after a withdrawal earns nothing more).
+MARKETING_PURPOSES = (ConsentPurpose.EMAIL_MARKETING, ConsentPurpose.SMS_MARKETING)
 
 
 def _text_current(purpose: str) -> ConsentText | None:
@@ -116,6 +121,8 @@ def _consent_set(
         actor=actor,
         ip_address=ip_address or None,
     )
+    if granted and purpose in MARKETING_PURPOSES:
+        member_activity_run(member=member, activity="consent_given", cause_key=f"consent:{purpose}")
     return event, True
 
 

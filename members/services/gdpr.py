@@ -407,6 +407,7 @@ def member_erase(
         locked.notes = ""
         locked.staff_contact = None
         locked.preferred_store = None
+        locked.referred_by = None
         locked.status = Member.Status.ERASED
         locked.erased_at = timezone.now()
         locked.save()

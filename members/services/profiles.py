@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.services import audit_log
+from members.hooks import member_activity_run
 from members.models import Interest, Member, Store, User, normalize_email
 from members.services.users import user_set_language
 
@@ -333,10 +334,12 @@ def member_create(
     staff_contact: User | None = None,
     notes: str = "",
     user: User | None = None,
+    referred_by: Member | None = None,
     actor: User | None = None,
     request: HttpRequest | None = None,
 ) -> Member:
-    """A new member with a fresh membership number. Raises ValidationError({field: [...]})."""
+    """A new member with a fresh membership number. Raises ValidationError({field: [...]}).
+    `referred_by`: the member whose referral link they signed up with."""
     fields = {
         "source": source,
         "first_name": first_name,
@@ -360,7 +363,9 @@ def member_create(
     interest_list = cleaned.pop("interests")
     with transaction.atomic():
         for _attempt in range(_MEMBER_NUMBER_ATTEMPTS):
-            member = Member(number=_member_number_unused(), user=user, **cleaned)
+            member = Member(
+                number=_member_number_unused(), user=user, referred_by=referred_by, **cleaned
+            )
             try:
                 with transaction.atomic():
                     member.save(force_insert=True)
@@ -389,6 +394,15 @@ def member_create(
     return member
 
 
+PROFILE_COMPLETE_FIELDS = ("first_name", "last_name", "email", "phone", "birth_date", "postcode")
+
+
+def member_profile_is_complete(member: Member) -> bool:
+    """A complete profile has a first and last name, an e-mail address, a phone number, a birth
+    date and a postcode."""
+    return all(getattr(member, name) for name in PROFILE_COMPLETE_FIELDS)
+
+
 def member_update(
     *, member: Member, actor: User | None = None, request: HttpRequest | None = None, **fields: Any
 ) -> Member:
@@ -402,6 +416,7 @@ def member_update(
     cleaned = member_clean_fields(member=member, fields=fields)
     changed: list[str] = []
     interests = cleaned.pop("interests", None)
+    was_complete = member_profile_is_complete(member)
     with transaction.atomic():
         for name, value in cleaned.items():
             is_relation = name in ("preferred_store", "staff_contact")
@@ -428,6 +443,10 @@ def member_update(
                 request=request,
                 details={"fields": sorted(changed)},
             )
+            if not was_complete and member_profile_is_complete(member):
+                member_activity_run(
+                    member=member, activity="profile_completed", cause_key="profile"
+                )
     return member
 
 
@@ -442,13 +461,22 @@ def _user_email_verified(user: User) -> bool:
     ).exists()
 
 
-def member_link_or_create_for_user(*, user: User) -> Member:
+def member_referrer_for_number(number: str | None) -> Member | None:
+    """The non-erased member whose referral code (their membership number) is `number`."""
+    number = (number or "").strip()
+    if not number or not member_number_is_valid(number):
+        return None
+    return Member.objects.not_erased().filter(number=number).first()
+
+
+def member_link_or_create_for_user(*, user: User, referral_number: str | None = None) -> Member:
     """The member behind a login: already linked; else the non-erased member with the same
     (normalised) e-mail who joined in store or was imported, once the user has proved the
     address; else a new member who joined through the portal.
 
     Raises MemberLinkNeedsVerification when a member with the e-mail exists and the user's
     address is not verified yet (linking then waits for the e-mail confirmation).
+    `referral_number` (the ?ref= of the sign-up link) is recorded on a new member only.
     """
     with transaction.atomic():
         existing = Member.objects.filter(user=user).first()
@@ -494,6 +522,7 @@ def member_link_or_create_for_user(*, user: User) -> Member:
             email=email,
             language=user.language,
             user=user,
+            referred_by=member_referrer_for_number(referral_number),
             actor=user,
         )
 

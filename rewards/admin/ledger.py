@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
+from rewards.admin.reports import PointsReportsMixin
 from rewards.models import (
     EarningRule,
     PointsAccount,
@@ -155,7 +156,7 @@ class AdjustForm(forms.Form):
 
 
 @admin.register(PointsAccount)
-class PointsAccountAdmin(ReadOnlyAdmin):
+class PointsAccountAdmin(PointsReportsMixin, ReadOnlyAdmin):
     list_display = [
         "member",
         "balance",
@@ -168,6 +169,7 @@ class PointsAccountAdmin(ReadOnlyAdmin):
     list_filter = ["tier"]
     search_fields = ["member__number", "member__email", "member__last_name"]
     list_select_related = ["member", "tier"]
+    change_list_template = "admin/rewards/pointsaccount_change_list.html"
 
     @admin.display(description=_("adjust"))
     def adjust_link(self, account: PointsAccount) -> str:

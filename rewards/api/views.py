@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from core.api.pagination import DefaultPagination
 from core.idempotency import HEADER, idempotent
 from members.models import Member
-from members.selectors.profiles import member_get_self
+from members.selectors.profiles import member_for_login
 from rewards.models import PointsEntry, Reward
 from rewards.selectors.catalogue import (
     redemption_list_for_member,
@@ -26,7 +26,7 @@ from rewards.services.redemptions import reward_redeem
 
 
 def own_member(request: Request) -> Member:
-    member = member_get_self(user=request.user)
+    member = member_for_login(user=request.user)
     if member is None:
         raise NotFound(_("This login has no membership."))
     return member

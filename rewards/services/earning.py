@@ -3,6 +3,14 @@ the member's tier multiplier, floored to whole points. A return takes back its s
 original purchase earned, from that purchase's lot first; what the member has already spent
 becomes debt that later earnings pay off.
 
+Bonus periods: a purchase inside an active BonusPeriod (matching its channel/store, by a member
+of its segment or for everyone) earns base points times the highest bonus multiplier that
+applies (bonuses are not compounded); the tier multiplier applies on top. The member's segment
+membership is checked for every candidate bonus in one query.
+
+Referrals: a member who signed up with another member's referral link (Member.referred_by)
+makes the referrer earn the referral_purchase activity rule on their first purchase.
+
 `points_earn_for_purchase(*, purchase)` is registered with members.hooks and runs inside the
 transaction that records the purchase."""
 
@@ -12,14 +20,17 @@ import logging
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from members.models import Member, Purchase
-from rewards.models import EarningRule, PointsEntry, PointsLot
+from members.selectors.segments import segment_members
+from rewards.models import BonusPeriod, EarningRule, PointsEntry, PointsLot
 
+from .activities import points_earn_for_referral
 from .ledger import (
     Cause,
     account_lock,
@@ -34,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 REASON_PURCHASE = gettext_noop("Purchase of %(amount)s %(currency)s")
 REASON_RETURN = gettext_noop("Return of %(amount)s %(currency)s")
+REASON_PURCHASE_BONUS = gettext_noop(
+    "Purchase of %(amount)s %(currency)s (%(bonus)s ×%(multiplier)s)"
+)
 
 
 def earning_rule_for_purchase(*, purchase: Purchase) -> EarningRule | None:
@@ -49,6 +63,45 @@ def earning_rule_for_purchase(*, purchase: Purchase) -> EarningRule | None:
         .order_by(F("store_id").asc(nulls_last=True), "-channel", "-points_per_sek", "pk")
         .first()
     )
+
+
+def bonus_period_for_purchase(*, purchase: Purchase, member: Member) -> BonusPeriod | None:
+    """The bonus period with the highest multiplier that applies to `purchase` by `member`, or
+    None. Two queries at most: the candidate bonuses, then the member's membership of all their
+    segments at once (a malformed segment counts as not matching)."""
+    moment = purchase.purchased_at
+    candidates = list(
+        BonusPeriod.objects.filter(
+            Q(is_active=True),
+            Q(starts_at__lte=moment),
+            Q(ends_at__gt=moment),
+            Q(store__isnull=True) | Q(store_id=purchase.store_id),
+            Q(channel="") | Q(channel=purchase.channel),
+        )
+        .select_related("segment")
+        .order_by("-multiplier", "pk")
+    )
+    if not candidates:
+        return None
+    checks = {}
+    for bonus in candidates:
+        if bonus.segment is None:
+            continue
+        try:
+            members = segment_members(rules=bonus.segment.rules, now=moment)
+        except ValidationError:
+            logger.warning("Bonus period %s has a malformed segment", bonus.pk)
+            continue
+        checks[f"in_bonus_{bonus.pk}"] = Exists(members.filter(pk=OuterRef("pk")))
+    flags = (
+        Member.objects.filter(pk=member.pk).annotate(**checks).values(*checks).first() or {}
+        if checks
+        else {}
+    )
+    for bonus in candidates:
+        if bonus.segment is None or flags.get(f"in_bonus_{bonus.pk}"):
+            return bonus
+    return None
 
 
 def points_for_purchase(*, purchase: Purchase, multiplier: Decimal = Decimal(1)) -> int:
@@ -92,7 +145,12 @@ def points_earn_for_purchase(*, purchase: Purchase) -> PointsEntry | None:
         existing = entry_existing(member=member, key=earn_key(purchase))
         if existing is not None:
             return existing
+        # The friend who referred this member earns on the member's first purchase.
+        points_earn_for_referral(purchase=purchase)
         multiplier = account.tier.multiplier if account.tier is not None else Decimal(1)
+        bonus = bonus_period_for_purchase(purchase=purchase, member=member)
+        if bonus is not None:
+            multiplier *= bonus.multiplier
         points = points_for_purchase(purchase=purchase, multiplier=multiplier)
         if points <= 0:
             if purchase.currency != settings.DEFAULT_CURRENCY:
@@ -103,8 +161,14 @@ def points_earn_for_purchase(*, purchase: Purchase) -> PointsEntry | None:
             member=member,
             kind=PointsEntry.Kind.EARN,
             points=points,
-            reason=REASON_PURCHASE,
-            reason_params=_purchase_params(purchase),
+            reason=REASON_PURCHASE if bonus is None else REASON_PURCHASE_BONUS,
+            reason_params=_purchase_params(purchase)
+            if bonus is None
+            else {
+                **_purchase_params(purchase),
+                "bonus": bonus.name,
+                "multiplier": f"{bonus.multiplier.normalize():f}",
+            },
             key=earn_key(purchase),
             cause=Cause(label="purchase", obj=purchase),
             qualifying=points,

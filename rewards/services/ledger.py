@@ -18,9 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -307,8 +307,10 @@ def debit_locked(
     )
     left = take
     draws, lots = [], []
-    if left:
-        for lot in _open_lots(member, prefer_lot_id=prefer_lot_id).iterator(chunk_size=100):
+    offset, page = 0, 20  # most debits need one or two lots: read a page, more only if needed
+    while left:
+        chunk = list(_open_lots(member, prefer_lot_id=prefer_lot_id)[offset : offset + page])
+        for lot in chunk:
             drawn = min(lot.remaining, left)
             lot.remaining -= drawn
             left -= drawn
@@ -316,6 +318,9 @@ def debit_locked(
             draws.append(PointsLotDraw(entry=entry, lot=lot, amount=drawn))
             if not left:
                 break
+        if len(chunk) < page:
+            break
+        offset, page = offset + page, 500
     if left:  # the balance and the lots disagree: never paper over it
         raise RuntimeError(f"Lots of member {member.pk} hold less than the balance; reconcile.")
     PointsLot.objects.bulk_update(lots, ["remaining"])
@@ -396,51 +401,55 @@ def expire_due_locked(
     """Expire every lot of these members whose last day is before `today`: one expiry entry per
     lot (its key "expire:lot:<id>" makes a lot expire once), a draw of what remained, the
     balance lowered by one UPDATE. The caller holds the members' account locks.
-    Returns (lots, points)."""
-    due = list(
-        PointsLot.objects.filter(
-            member_id__in=member_ids, remaining__gt=0, expires_on__lt=today
-        ).values_list("pk", "member_id", "remaining", "earned_at")
+
+    Set-based: after one aggregate (which finds nothing on most calls, e.g. before a debit) it is
+    four statements whatever the number of lots: INSERT … SELECT of the entries, INSERT … SELECT
+    of the draws (joined to their entries by key), one UPDATE of the balances and one of the
+    lots. Returns (lots, points)."""
+    due = PointsLot.objects.filter(
+        member_id__in=list(member_ids), remaining__gt=0, expires_on__lt=today
     )
-    if not due:
+    totals = due.aggregate(lots=models.Count("pk"), points=Sum("remaining"))
+    if not totals["lots"]:
         return 0, 0
-    entries = PointsEntry.objects.bulk_create(
-        [
-            PointsEntry(
-                member_id=member_id,
-                kind=Kind.EXPIRE,
-                amount=-remaining,
-                reason=REASON_EXPIRED,
-                reason_params={"earned": timezone.localdate(earned_at).isoformat()},
-                cause_label="expiry",
-                idempotency_key=f"expire:lot:{lot_id}",
-                created_at=now,
-            )
-            for lot_id, member_id, remaining, earned_at in due
-        ],
-        batch_size=2000,
+    entries = PointsEntry._meta.db_table
+    due_sql, due_params = (
+        due.order_by()
+        .annotate(earned_on=Cast(TruncDate("earned_at"), models.CharField()))
+        .values("id", "member_id", "remaining", "earned_on")
+        .query.sql_with_params()
     )
-    PointsLotDraw.objects.bulk_create(
-        [
-            PointsLotDraw(entry=entry, lot_id=lot_id, amount=remaining)
-            for entry, (lot_id, _member_id, remaining, _earned) in zip(entries, due, strict=True)
-        ],
-        batch_size=2000,
-    )
-    lot_ids = [row[0] for row in due]
+    json_object = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {entries} (member_id, kind, amount, debt_change, qualifying, reason, "  # noqa: S608 - names from _meta, values bound
+            "reason_params, cause_label, idempotency_key, created_at) "
+            f"SELECT due.member_id, %s, -due.remaining, 0, 0, %s, "
+            f"{json_object}('earned', due.earned_on), 'expiry', 'expire:lot:' || due.id, %s "
+            f"FROM ({due_sql}) due",
+            [Kind.EXPIRE, REASON_EXPIRED, now, *due_params],
+        )
+        cursor.execute(
+            f"INSERT INTO {PointsLotDraw._meta.db_table} (entry_id, lot_id, amount) "  # noqa: S608 - names from _meta, values bound
+            f"SELECT entry.id, due.id, due.remaining FROM ({due_sql}) due "
+            f"JOIN {entries} entry ON entry.idempotency_key = ('expire:lot:' || due.id)",
+            list(due_params),
+        )
     expiring = (
-        PointsLot.objects.filter(member_id=OuterRef("member_id"), pk__in=lot_ids)
+        PointsLot.objects.filter(
+            member_id=OuterRef("member_id"), remaining__gt=0, expires_on__lt=today
+        )
         .order_by()
         .values("member_id")
         .annotate(total=Sum("remaining"))
         .values("total")
     )
-    PointsAccount.objects.filter(member_id__in={row[1] for row in due}).update(
+    PointsAccount.objects.filter(member_id__in=due.values("member_id")).update(
         balance=F("balance") - Coalesce(Subquery(expiring, output_field=IntegerField()), Value(0)),
         updated_at=now,
     )
-    PointsLot.objects.filter(pk__in=lot_ids).update(remaining=0)
-    return len(due), sum(row[2] for row in due)
+    due.update(remaining=0)
+    return totals["lots"], totals["points"]
 
 
 # --- The services --------------------------------------------------------------------------

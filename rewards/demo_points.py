@@ -1,0 +1,164 @@
+"""Demo data: the points members earned for their demo purchases, written set-based.
+
+The demo purchases are bulk-inserted without running the purchase hooks (members/demo.py), so
+this seeder gives every member who has no points account yet the ledger those purchases would
+have produced: one earn entry and one lot per purchase (the seeded earning rules' rate for the
+channel, whole points, expiring on 31 December of the REWARDS_POINTS_EXPIRY_YEARS-th year after),
+a points account with the balance, and the tier their points of the last 12 months reach (with
+the upgrade in the tier history). A handful of INSERT … SELECT statements, whatever the number
+of purchases, on SQLite and PostgreSQL alike; `points_reconcile` is clean afterwards.
+
+Simplifications, for the demo only: tier multipliers are not applied to the seeded purchases,
+and seeded returns do not take points back (the live path, rewards.services.earning, does both).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.seeding import SeedContext, demo_seeder
+from members.models import Purchase
+
+from .models import EarningRule, PointsAccount, PointsEntry, PointsLot, Tier, TierChange
+from .services.earning import REASON_PURCHASE
+from .services.tiers import _one_year_after, rolling_start
+
+
+def _rate(channel: str | None) -> Decimal:
+    rules = EarningRule.objects.filter(is_active=True, store__isnull=True)
+    rule = rules.filter(channel=channel).order_by("-points_per_sek").first() if channel else None
+    rule = rule or rules.filter(channel="").order_by("-points_per_sek").first()
+    return rule.points_per_sek if rule else Decimal(settings.REWARDS_DEFAULT_POINTS_PER_SEK)
+
+
+def _sql(postgres: bool) -> dict[str, str]:
+    """The vendor-specific bits: whole points, the JSON reason params, the expiry date."""
+    if postgres:
+        return {
+            "points": "FLOOR(p.amount * (CASE WHEN p.channel = 'online' THEN %s ELSE %s END))",
+            "params": "jsonb_build_object('amount', to_char(p.amount, 'FM999999990.00'), "
+            "'currency', p.currency)",
+            "key": "'purchase:' || p.id || ':earn'",
+            "expires": (
+                "make_date(EXTRACT(YEAR FROM e.created_at AT TIME ZONE %s)::int + %s, 12, 31)"
+            ),
+        }
+    return {
+        "points": (
+            "CAST(p.amount * (CASE WHEN p.channel = 'online' THEN %s ELSE %s END) AS INTEGER)"
+        ),
+        "params": "json_object('amount', printf('%%.2f', p.amount), 'currency', p.currency)",
+        "key": "'purchase:' || p.id || ':earn'",
+        "expires": "(CAST(strftime('%%Y', e.created_at) AS INTEGER) + %s) || '-12-31'",
+    }
+
+
+@demo_seeder(order=62)
+def seed_points(ctx: SeedContext) -> None:
+    postgres = connection.vendor == "postgresql"
+    sql = _sql(postgres)
+    entries, lots, accounts = (
+        PointsEntry._meta.db_table,
+        PointsLot._meta.db_table,
+        PointsAccount._meta.db_table,
+    )
+    purchases = Purchase._meta.db_table
+    now = timezone.now()
+    today = timezone.localdate(now)
+    years = settings.REWARDS_POINTS_EXPIRY_YEARS
+    content_type = ContentType.objects.get_for_model(Purchase)
+    online, store = _rate("online"), _rate("store")
+    max_points = settings.REWARDS_MAX_POINTS_PER_ENTRY
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {entries} (member_id, kind, amount, debt_change, qualifying, reason,
+                reason_params, cause_type_id, cause_id, cause_label, idempotency_key, created_at)
+            SELECT p.member_id, 'earn', pts, 0, pts, %s, params, %s, p.id, 'purchase', ikey,
+                p.purchased_at
+            FROM (
+                SELECT p.*, LEAST_POINTS AS pts, {sql["params"]} AS params, {sql["key"]} AS ikey
+                FROM {purchases} p
+                WHERE p.original_id IS NULL AND p.amount > 0 AND p.currency = %s
+                  AND NOT EXISTS (SELECT 1 FROM {accounts} a WHERE a.member_id = p.member_id)
+            ) p
+            WHERE pts > 0
+            """.replace(  # noqa: S608 - table names from _meta, values bound
+                "LEAST_POINTS",
+                f"(CASE WHEN {sql['points']} > {int(max_points)} THEN {int(max_points)} "
+                f"ELSE {sql['points']} END)",
+            ),
+            [
+                REASON_PURCHASE,
+                content_type.pk,
+                online,
+                store,
+                online,
+                store,
+                settings.DEFAULT_CURRENCY,
+            ],
+        )
+        earned = cursor.rowcount
+        if years is None or years < 0:
+            expires, expires_params = "NULL", []
+        elif postgres:
+            expires, expires_params = sql["expires"], [settings.TIME_ZONE, years]
+        else:
+            expires, expires_params = sql["expires"], [years]
+        cursor.execute(
+            f"""
+            INSERT INTO {lots} (member_id, entry_id, amount, remaining, earned_at, expires_on)
+            SELECT e.member_id, e.id, e.amount, e.amount, e.created_at, {expires}
+            FROM {entries} e
+            WHERE e.cause_label = 'purchase' AND e.kind = 'earn'
+              AND NOT EXISTS (SELECT 1 FROM {accounts} a WHERE a.member_id = e.member_id)
+            """,  # noqa: S608 - table names from _meta, values bound
+            expires_params,
+        )
+        since = rolling_start(now)
+        cursor.execute(
+            f"""
+            INSERT INTO {accounts} (member_id, balance, debt, tier_id, tier_since,
+                tier_review_on, tier_grace_until, updated_at)
+            SELECT e.member_id, SUM(e.amount), 0, NULL, NULL, NULL, NULL, %s
+            FROM {entries} e
+            WHERE NOT EXISTS (SELECT 1 FROM {accounts} a WHERE a.member_id = e.member_id)
+            GROUP BY e.member_id
+            """,  # noqa: S608 - table names from _meta, values bound
+            [now],
+        )
+        new_accounts = cursor.rowcount
+        tiers = list(Tier.objects.order_by("-threshold"))
+        earned_12m = "(SELECT COALESCE(SUM(e.qualifying), 0) FROM {} e {})".format(  # noqa: S608
+            entries, f"WHERE e.member_id = {accounts}.member_id AND e.created_at >= %s"
+        )
+        # Highest threshold first: each account takes the first tier its points reach.
+        for tier in tiers:
+            cursor.execute(
+                f"""
+                UPDATE {accounts} SET tier_id = %s, tier_since = %s, tier_review_on = %s
+                WHERE tier_id IS NULL AND updated_at = %s AND {earned_12m} >= %s
+                """,  # noqa: S608 - table names from _meta, values bound
+                [tier.pk, today, _one_year_after(today), now, since, tier.threshold],
+            )
+        changes = TierChange._meta.db_table
+        cursor.execute(
+            f"""
+            INSERT INTO {changes} (member_id, from_tier_id, to_tier_id, reason, points_12m,
+                created_at)
+            SELECT member_id, NULL, tier_id, %s, {earned_12m}, %s
+            FROM {accounts}
+            WHERE tier_id IS NOT NULL AND updated_at = %s
+            """,  # noqa: S608 - table names from _meta, values bound
+            [TierChange.Reason.UPGRADE, since, now, now],
+        )
+    ctx.out(
+        f"Points: {earned} purchase earnings for {new_accounts} members "
+        f"(returns and tier multipliers not applied to demo purchases)."
+    )
