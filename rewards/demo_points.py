@@ -14,10 +14,12 @@ and seeded returns do not take points back (the live path, rewards.services.earn
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -162,3 +164,43 @@ def seed_points(ctx: SeedContext) -> None:
         f"Points: {earned} purchase earnings for {new_accounts} members "
         f"(returns and tier multipliers not applied to demo purchases)."
     )
+
+
+@demo_seeder(order=63)
+def seed_redemptions(ctx: SeedContext) -> None:
+    """Some members have already chosen rewards (through the real service, so the ledger, stock
+    and vouchers are right): a few handed over, a few cancelled, some vouchers left unused past
+    their last day, so the staff's reward rates have something to show."""
+    from members.models import Member
+
+    from .models import Redemption, Reward
+    from .services.redemptions import redemption_cancel, redemption_fulfil, reward_redeem
+
+    staff = ctx.made.get("staff") or {}
+    actor = staff.get("club_admin") or next(iter(staff.values()), None)
+    rewards = list(Reward.objects.filter(is_active=True, tiers__isnull=True).order_by("pk"))
+    count = min(300, max(ctx.members // 20, 10))
+    member_ids = list(
+        PointsAccount.objects.filter(balance__gte=2000, member__status=Member.Status.ACTIVE)
+        .order_by("member_id")
+        .values_list("member_id", flat=True)[:count]
+    )
+    made = 0
+    for index, member in enumerate(Member.objects.filter(pk__in=member_ids).order_by("pk")):
+        reward = rewards[ctx.rng.randrange(len(rewards))]
+        try:
+            redemption = reward_redeem(
+                member=member, reward=reward, idempotency_key=f"demo:{member.pk}"
+            )
+        except ValidationError:
+            continue  # out of stock, over the limit: as in real life
+        made += 1
+        if index % 3 == 0:
+            redemption_fulfil(redemption=redemption)
+        elif index % 11 == 0 and actor is not None:
+            redemption_cancel(redemption=redemption, actor=actor)
+        elif index % 5 == 0 and redemption.voucher_valid_until:
+            Redemption.objects.filter(pk=redemption.pk).update(
+                voucher_valid_until=timezone.localdate() - timedelta(days=3)
+            )
+    ctx.out(f"Redemptions: {made} made by demo members.")

@@ -100,6 +100,7 @@ def _profile(member: Member) -> dict[str, Any]:
         ),
         "interests": [interest.name for interest in member.interests.all()],
         "joined_through": member.source,
+        "referred_by_member_number": member.referred_by.number if member.referred_by else None,
         "status": member.status,
         "member_since": member.joined_at,
         "updated": member.updated_at,
@@ -269,7 +270,7 @@ def member_export_zip(
 ) -> bytes:
     """Everything about `member` as a ZIP (bytes). Writes one audit entry ("member.gdpr_export")."""
     member = (
-        Member.objects.select_related("user", "preferred_store", "staff_contact")
+        Member.objects.select_related("user", "preferred_store", "staff_contact", "referred_by")
         .prefetch_related("interests")
         .get(pk=member.pk)
     )

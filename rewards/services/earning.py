@@ -140,6 +140,12 @@ def points_earn_for_purchase(*, purchase: Purchase) -> PointsEntry | None:
         return _points_take_back_for_return(purchase=purchase, member=member)
     now = timezone.now()
     with transaction.atomic():
+        if member.referred_by_id and member.referred_by_id < member.pk:
+            # The referrer may earn below too: take the two account locks in member order, as
+            # every other path does, so two members who referred each other cannot deadlock.
+            referrer = Member.objects.filter(pk=member.referred_by_id).first()
+            if referrer is not None and referrer.status != Member.Status.ERASED:
+                account_lock(member=referrer)
         account = account_lock(member=member)
         assert account is not None
         existing = entry_existing(member=member, key=earn_key(purchase))
