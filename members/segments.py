@@ -519,7 +519,7 @@ def compare_q(path: str, operator: str, value: Any) -> Q:
     return Q(**{f"{path}__{_LOOKUPS[operator]}": value})
 
 
-def _holds(operator: str, value: Any, number: Any) -> bool:
+def holds(operator: str, value: Any, number: Any) -> bool:
     """Whether `number` satisfies `operator value` (used for a member with no rows)."""
     if operator == "between":
         return value[0] <= number <= value[1]
@@ -551,7 +551,7 @@ def aggregate_per_member_q(purchases, aggregate, operator: str, value: Any, zero
     `zero`) satisfies `operator value`, set-based: an IN (or NOT IN) over one grouped
     subquery that the database can hash, rather than a correlated subquery per member."""
     grouped = purchases.values("member_id").annotate(total=aggregate)
-    if _holds(operator, value, zero):
+    if holds(operator, value, zero):
         # Members without rows qualify too: everyone but those whose total fails the test.
         failing = grouped.exclude(**_total_filter(operator, value))
         return ~Q(pk__in=failing.values("member_id"))
@@ -1059,6 +1059,7 @@ _register_member_fields()
 
 __all__ = [
     "SegmentField",
+    "holds",
     "segment_field_register",
     "segment_fields",
     "segment_q",

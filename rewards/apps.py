@@ -16,14 +16,11 @@ def register_purchase_hook() -> bool:
 
 
 def register_gamification_hook() -> None:
-    """Check the buyer's badges and challenges after each purchase is committed; add benefit
-    choices, badges and the leaderboard to the GDPR export and erasure."""
+    """Check the buyer's badges and challenges after each purchase is committed."""
     from members.hooks import purchase_recorded_register
-    from rewards import integrations_gamification
     from rewards.tasks import gamification_award_after_purchase
 
     purchase_recorded_register(gamification_award_after_purchase)
-    integrations_gamification.register()
 
 
 def register_activity_hook() -> None:

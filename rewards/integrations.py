@@ -3,7 +3,8 @@
 - segment fields: tier, points balance, points earned (in the last N days or ever), redeemed
   reward;
 - member 360 timeline entries: points entries, redemptions and tier changes;
-- the GDPR data export: points.csv, redemptions.csv and tier_changes.csv.
+- the GDPR data export: points, redemptions, tier changes, benefit choices, badges, completed
+  challenges and the leaderboard name; erasure removes the member from the leaderboard.
 
 `register()` is called once from RewardsConfig.ready().
 """
@@ -18,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from members.gdpr import gdpr_exporter_register
+from members.gdpr import gdpr_eraser_register, gdpr_exporter_register
 from members.models import Member
 from members.segments import (
     BOOLEAN,
@@ -27,26 +28,24 @@ from members.segments import (
     NUMBER,
     SegmentField,
     compare_q,
+    holds,
     segment_field_register,
 )
 from members.timeline import TimelineEntry, timeline_provider_register
-from rewards.models import PointsEntry, Redemption, Reward, Tier, TierChange
+from rewards.models import (
+    BenefitChoice,
+    ChallengeCompletion,
+    LeaderboardOptIn,
+    MemberBadge,
+    PointsEntry,
+    Redemption,
+    Reward,
+    Tier,
+    TierChange,
+)
+from rewards.services.gamification import leaderboard_leave
 
 POINTS = _("Points and tiers")
-
-
-def _holds(operator: str, value: Any, number: int) -> bool:
-    """Whether `number` satisfies `operator value` (a member without rows counts as 0)."""
-    if operator == "between":
-        return value[0] <= number <= value[1]
-    return {
-        "eq": number == value,
-        "ne": number != value,
-        "gt": number > value,
-        "gte": number >= value,
-        "lt": number < value,
-        "lte": number <= value,
-    }[operator]
 
 
 # --- Segment fields ------------------------------------------------------------------------------
@@ -64,7 +63,7 @@ def _tier(operator: str, value: Any, params: dict[str, Any]) -> Q:
 
 def _balance(operator: str, value: Any, params: dict[str, Any]) -> Q:
     q = compare_q("points_account__balance", operator, value)
-    if _holds(operator, value, 0):
+    if holds(operator, value, 0):
         q |= Q(points_account__isnull=True)
     return q
 
@@ -254,6 +253,44 @@ def tier_changes_export(*, member: Member) -> list[dict[str, Any]]:
     ]
 
 
+def benefit_choices_export(*, member: Member) -> list[dict[str, Any]]:
+    return [
+        {
+            "period_start": choice.period_start.isoformat(),
+            "benefit": choice.benefit.name,
+            "chosen": choice.created_at.isoformat(),
+        }
+        for choice in BenefitChoice.objects.filter(member=member)
+        .select_related("benefit")
+        .order_by("period_start", "id")
+    ]
+
+
+def badges_export(*, member: Member) -> list[dict[str, Any]]:
+    return [
+        {"badge": award.badge.name, "awarded": award.awarded_at.isoformat()}
+        for award in MemberBadge.objects.filter(member=member)
+        .select_related("badge")
+        .order_by("awarded_at", "id")
+    ]
+
+
+def challenges_export(*, member: Member) -> list[dict[str, Any]]:
+    return [
+        {"challenge": done.challenge.name, "completed": done.completed_at.isoformat()}
+        for done in ChallengeCompletion.objects.filter(member=member)
+        .select_related("challenge")
+        .order_by("completed_at", "id")
+    ]
+
+
+def leaderboard_export(*, member: Member) -> list[dict[str, Any]]:
+    return [
+        {"display_name": optin.display_name, "joined": optin.created_at.isoformat()}
+        for optin in LeaderboardOptIn.objects.filter(member=member)
+    ]
+
+
 def register() -> None:
     register_segment_fields()
     timeline_provider_register(points_timeline)
@@ -262,3 +299,8 @@ def register() -> None:
     gdpr_exporter_register("points", points_export)
     gdpr_exporter_register("redemptions", redemptions_export)
     gdpr_exporter_register("tier_changes", tier_changes_export)
+    gdpr_exporter_register("benefit_choices", benefit_choices_export)
+    gdpr_exporter_register("badges", badges_export)
+    gdpr_exporter_register("challenges", challenges_export)
+    gdpr_exporter_register("leaderboard", leaderboard_export)
+    gdpr_eraser_register(leaderboard_leave)

@@ -33,10 +33,26 @@ from members.models import Member, Segment, Store
 PICTURE_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]
 
 
-def _localized(obj: models.Model, field: str, language: str | None = None) -> str:
+def _localized(obj: object, field: str, language: str | None = None) -> str:
     language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
     preferred = getattr(obj, f"{field}_{'sv' if language == 'sv' else 'en'}")
     return preferred or getattr(obj, f"{field}_en") or getattr(obj, f"{field}_sv")
+
+
+class NameAndDescription:
+    """For models with name_sv/name_en and description_sv/description_en: `name` and
+    `description` in the active language (the other language when one is empty)."""
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
 
 
 # --- Tiers -------------------------------------------------------------------------------------
@@ -574,7 +590,7 @@ class RewardQuerySet(models.QuerySet["Reward"]):
         )
 
 
-class Reward(models.Model):
+class Reward(NameAndDescription, models.Model):
     """Something a member can choose to spend points on."""
 
     class Kind(models.TextChoices):
@@ -659,17 +675,6 @@ class Reward(models.Model):
                 name="rewards_reward_window_order",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return _localized(self, "name")
-
-    @property
-    def description(self) -> str:
-        return _localized(self, "description")
 
     @property
     def unlimited(self) -> bool:
@@ -760,7 +765,7 @@ class BenefitQuerySet(models.QuerySet["Benefit"]):
         )
 
 
-class Benefit(models.Model):
+class Benefit(NameAndDescription, models.Model):
     """A benefit on the menu members of a tier pick from each period (free delivery, extended
     returns, a category discount, a birthday gift …). Chosen only through
     rewards.services.benefits."""
@@ -785,17 +790,6 @@ class Benefit(models.Model):
         verbose_name = _("benefit")
         verbose_name_plural = _("benefits")
         ordering = ["order", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return _localized(self, "name")
-
-    @property
-    def description(self) -> str:
-        return _localized(self, "description")
 
 
 class TierBenefitAllowance(models.Model):
@@ -852,7 +846,7 @@ class BenefitChoice(models.Model):
         return f"{self.member_id}: {self.benefit_id} ({self.period_start})"
 
 
-class Badge(models.Model):
+class Badge(NameAndDescription, models.Model):
     """Recognition a member earns when a metric (see rewards.metrics) reaches the threshold."""
 
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
@@ -890,17 +884,6 @@ class Badge(models.Model):
             ),
         ]
 
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return _localized(self, "name")
-
-    @property
-    def description(self) -> str:
-        return _localized(self, "description")
-
 
 class MemberBadge(models.Model):
     """A badge a member earned (once)."""
@@ -923,7 +906,7 @@ class MemberBadge(models.Model):
         return f"{self.member_id}: {self.badge_id}"
 
 
-class Challenge(models.Model):
+class Challenge(NameAndDescription, models.Model):
     """Do something (a metric reaching `target`, counted within the window) before `ends_at`
     to earn points and/or a badge, once."""
 
@@ -974,17 +957,6 @@ class Challenge(models.Model):
                 name="rewards_challenge_points_positive",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return _localized(self, "name")
-
-    @property
-    def description(self) -> str:
-        return _localized(self, "description")
 
 
 class ChallengeCompletion(models.Model):

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from members.selectors.profiles import member_get_self
+from members.selectors.profiles import member_for_login
 from rewards.forms import CatalogueFilterForm, RedeemForm
 from rewards.selectors.catalogue import (
     redemption_list_for_member,
@@ -28,7 +28,7 @@ PAGE_SIZE = 20
 
 
 def _member_or_redirect(request: HttpRequest):
-    member = member_get_self(user=request.user)
+    member = member_for_login(user=request.user)
     if member is None:
         # The profile page links the login to its member (or asks to confirm the e-mail).
         return None, redirect("members:profile")

@@ -1,5 +1,5 @@
 """The member's benefit choices, badges and challenges, and the opt-in leaderboard in the portal.
-A member only ever reaches their own member (member_get_self)."""
+A member only ever reaches their own member (member_for_login)."""
 
 from __future__ import annotations
 

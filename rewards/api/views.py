@@ -18,7 +18,6 @@ from members.selectors.profiles import member_for_login
 from rewards.models import PointsEntry, Reward
 from rewards.selectors.catalogue import (
     redemption_list_for_member,
-    reward_get,
     reward_list_for_member,
 )
 from rewards.selectors.ledger import points_entries, points_summary
@@ -164,11 +163,13 @@ class RewardRedeemApi(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         member = own_member(request)
-        reward = reward_get(reward_id=reward_id)
         try:
+            # The service reads the reward fresh inside its transaction: only the id is needed.
             redemption = reward_redeem(
-                member=member, reward=reward, idempotency_key=key, actor=request.user
+                member=member, reward=Reward(pk=reward_id), idempotency_key=key, actor=request.user
             )
+        except Reward.DoesNotExist:
+            raise NotFound from None
         except DjangoValidationError as error:
             return Response(
                 {"detail": error.messages[0], "code": error.code},

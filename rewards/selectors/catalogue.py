@@ -82,12 +82,3 @@ def redemption_list_for_member(*, member: Member) -> QuerySet[Redemption]:
         .select_related("reward")
         .order_by("-created_at", "-id")
     )
-
-
-def reward_get(*, reward_id: int) -> Reward:
-    """A reward by id for redeeming (the service then explains why a member may not), or 404.
-    Catalogue entries are not personal data; a member learns nothing about other members."""
-    reward = Reward.objects.filter(pk=reward_id).first()
-    if reward is None:
-        raise Http404
-    return reward

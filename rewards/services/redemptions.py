@@ -91,7 +91,9 @@ def reward_redeem(
 ) -> Redemption:
     """`member` spends points on `reward`. Once per idempotency key: a repeated key returns the
     first redemption, unchanged. Refusals (not eligible, over the limit, too few points, out of
-    stock) raise ValidationError with a message for the member and write nothing."""
+    stock) raise ValidationError with a message for the member and write nothing. The reward is
+    read afresh inside the transaction (only `reward.pk` is used): Reward.DoesNotExist when it
+    is gone."""
     key = clean_key(idempotency_key)
     if not isinstance(member, Member) or member.pk is None:
         raise TypeError("member must be a saved members.Member.")
