@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -57,12 +57,8 @@ def idempotent(view_method: Callable) -> Callable:
             )
         fingerprint = request_fingerprint(request)
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyKey.objects.create(
-                        user=request.user, key=key, fingerprint=fingerprint, response_status=0
-                    )
-            except IntegrityError:
+            record_id = _claim(user_id=request.user.pk, key=key, fingerprint=fingerprint)
+            if record_id is None:
                 # Another request holds (or held) this key; the unique index made us wait for it.
                 record = IdempotencyKey.objects.get(user=request.user, key=key)
                 if record.fingerprint != fingerprint:
@@ -79,12 +75,42 @@ def idempotent(view_method: Callable) -> Callable:
             if response.status_code >= 500:
                 transaction.set_rollback(True)
                 return response
-            record.response_status = response.status_code
-            record.response_body = getattr(response, "data", None)
-            record.save(update_fields=["response_status", "response_body"])
+            _store(record_id, response.status_code, getattr(response, "data", None))
             return response
 
     return wrapper
+
+
+# The claim and the store are on the hot path of every idempotent write (a redemption through the
+# API among them), so they are one plain statement each rather than ORM saves: INSERT … ON CONFLICT
+# DO NOTHING needs no savepoint to survive a duplicate key, and waits, like the unique index it
+# relies on, for a concurrent holder of the key to commit or roll back.
+
+
+def _claim(*, user_id: int, key: str, fingerprint: str) -> int | None:
+    """Insert the record for (user, key) and return its id; None when the key is already taken."""
+    quote = connection.ops.quote_name
+    table = quote(IdempotencyKey._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, {quote('key')}, fingerprint, response_status, "  # noqa: S608 - names from _meta, values bound
+            f"created_at) VALUES (%s, %s, %s, 0, %s) "
+            f"ON CONFLICT (user_id, {quote('key')}) DO NOTHING RETURNING id",
+            [user_id, key, fingerprint, now],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _store(record_id: int, status_code: int, body) -> None:
+    field = IdempotencyKey._meta.get_field("response_body")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(IdempotencyKey._meta.db_table)} "  # noqa: S608 - name from _meta, values bound
+            "SET response_status = %s, response_body = %s WHERE id = %s",
+            [status_code, field.get_db_prep_value(body, connection), record_id],
+        )
 
 
 def idempotency_keys_purge(*, older_than_hours: int) -> int:

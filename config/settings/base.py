@@ -139,6 +139,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters sent apart from the SQL instead of quoted into it by Python, and statements
+        # a connection runs often prepared (parsed once): less work per query in the app and in
+        # PostgreSQL. Each execution is still planned for its actual parameters, as literals
+        # would be: a prepared statement's generic plan turned the expiry job's batch UPDATE
+        # from seconds into minutes.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options.setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
+        options.setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=5) or None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ------------------------------------------------------------------------
@@ -316,15 +325,15 @@ SMS_SENDER = env("SMS_SENDER", default=CLUB_NAME[:11])
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.api.throttling.AnonRateThrottle",
+        "core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
@@ -382,6 +391,9 @@ REWARDS_RETURNED_POINTS_VALID_DAYS = env.int("REWARDS_RETURNED_POINTS_VALID_DAYS
 REWARDS_TIER_GRACE_DAYS = env.int("REWARDS_TIER_GRACE_DAYS", default=30)
 # What one point costs the club in SEK, for the liability report (a point worth 1 öre: "0.01").
 REWARDS_POINT_VALUE_SEK = env("REWARDS_POINT_VALUE_SEK", default="0.01")
+# On PostgreSQL a redemption runs as one database function (rewards_redeem, migration 0006) in a
+# single round trip; 0 uses the ORM implementation instead (what SQLite always uses).
+REWARDS_REDEEM_IN_DATABASE = env.bool("REWARDS_REDEEM_IN_DATABASE", default=True)
 CELERY_BEAT_SCHEDULE["rewards-points-expire"] = {
     "task": "rewards.tasks.points_expire_due_task",
     "schedule": 3600.0,

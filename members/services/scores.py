@@ -66,7 +66,8 @@ _COLUMNS = (
 )
 
 # {days_since} / {days_between} / {greatest} / {least} are filled in per database; %(name)s are
-# query parameters.
+# query parameters, cast where their type matters (bound server-side, a Python float is double
+# precision, and PostgreSQL has no ROUND(double precision, integer)).
 _SQL = """
 WITH agg AS (
     SELECT
@@ -107,7 +108,7 @@ base AS (
         CASE
             WHEN COALESCE(agg.orders, 0) >= 2
             THEN {greatest}({days_between} / (agg.orders - 1), 1.0)
-            ELSE %(default_interval)s
+            ELSE CAST(%(default_interval)s AS NUMERIC)
         END AS interval_days,
         COALESCE(rfm.r, 0) AS r,
         COALESCE(rfm.f, 0) AS f,
@@ -123,7 +124,7 @@ scored AS (
         CASE
             WHEN last_at IS NULL THEN 0
             ELSE ROUND({least}({greatest}(
-                (days_since / interval_days - 1.0) / %(overdue)s, 0.0), 1.0), 3)
+                (days_since / interval_days - 1.0) / CAST(%(overdue)s AS NUMERIC), 0.0), 1.0), 3)
         END AS churn
     FROM base
 )

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from core.db import literal_parameters
 from core.services import audit_log
 from members.models import Member
 from rewards.models import PointsAccount, PointsEntry, PointsLot, PointsLotDraw, default_expiry
@@ -673,6 +674,7 @@ class ExpiryResult:
     members: int
 
 
+@literal_parameters()
 def points_expire_due(
     *, today: datetime.date | None = None, batch_size: int = 2000
 ) -> ExpiryResult:

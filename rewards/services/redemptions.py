@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone, translation
@@ -19,11 +20,18 @@ from django.utils.translation import gettext_lazy as _
 
 from core.email import email_send_later
 from core.services import audit_log
-from members.models import Member
+from members.models import Member, Segment
 from rewards.models import PointsAccount, PointsEntry, Redemption, Reward
 from rewards.targeting import member_in_segment
 
-from .ledger import Cause, account_lock, clean_key, credit_back_locked, debit_locked
+from .ledger import (
+    Cause,
+    account_lock,
+    clean_key,
+    credit_back_locked,
+    debit_locked,
+    expire_due_locked,
+)
 
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 VOUCHER_LENGTH = 10
@@ -39,28 +47,40 @@ def _reward_names(reward: Reward) -> dict[str, str]:
     return {"sv": reward.name_sv or reward.name_en, "en": reward.name_en or reward.name_sv}
 
 
+REFUSALS = {
+    "member_not_active": _("Only active members can redeem rewards."),
+    "reward_expired": _("This reward is no longer available."),
+    "reward_not_yet": _("This reward can be redeemed from %(date)s."),
+    "wrong_tier": _("This reward is not for your tier."),
+    "not_in_segment": _("This reward is offered to other members."),
+    "over_limit": _("You have already redeemed this reward the most times allowed (%(limit)d)."),
+    "too_few_points": _("Not enough points: %(needed)d needed, %(balance)d available."),
+    "out_of_stock": _("This reward is out of stock."),
+    "key_conflict": _("This idempotency key was already used for another reward."),
+}
+
+
+def _refusal(code: str, **params: Any) -> ValidationError:
+    """The ValidationError, with its message for the member, that refuses a redemption."""
+    return ValidationError(REFUSALS[code], code=code, params=params or None)
+
+
 def reward_check_visible(
     *, member: Member, reward: Reward, account: PointsAccount | None, now: datetime.datetime
 ) -> None:
     """Raise ValidationError (with a message for the member) unless `member` may redeem `reward`
     now, apart from their points and the stock."""
     if member.status != Member.Status.ACTIVE:
-        raise ValidationError(
-            _("Only active members can redeem rewards."), code="member_not_active"
-        )
+        raise _refusal("member_not_active")
     if not reward.is_active or (reward.valid_until is not None and reward.valid_until <= now):
-        raise ValidationError(_("This reward is no longer available."), code="reward_expired")
+        raise _refusal("reward_expired")
     if reward.valid_from is not None and reward.valid_from > now:
-        raise ValidationError(
-            _("This reward can be redeemed from %(date)s."),
-            code="reward_not_yet",
-            params={"date": timezone.localdate(reward.valid_from).isoformat()},
-        )
+        raise _refusal("reward_not_yet", date=timezone.localdate(reward.valid_from).isoformat())
     tier_ids = {tier.pk for tier in reward.tiers.all()}
     if tier_ids and (account is None or account.tier_id not in tier_ids):
-        raise ValidationError(_("This reward is not for your tier."), code="wrong_tier")
+        raise _refusal("wrong_tier")
     if reward.segment is not None and not member_in_segment(member=member, segment=reward.segment):
-        raise ValidationError(_("This reward is offered to other members."), code="not_in_segment")
+        raise _refusal("not_in_segment")
 
 
 def _confirmation_email(redemption: Redemption, member: Member) -> None:
@@ -86,6 +106,12 @@ def _confirmation_email(redemption: Redemption, member: Member) -> None:
     email_send_later(message)
 
 
+def redeem_in_database() -> bool:
+    """Whether reward_redeem runs as the database function (PostgreSQL, unless
+    REWARDS_REDEEM_IN_DATABASE is off) rather than through the ORM."""
+    return connection.vendor == "postgresql" and settings.REWARDS_REDEEM_IN_DATABASE
+
+
 def reward_redeem(
     *, member: Member, reward: Reward, idempotency_key: Any, actor=None
 ) -> Redemption:
@@ -93,10 +119,21 @@ def reward_redeem(
     first redemption, unchanged. Refusals (not eligible, over the limit, too few points, out of
     stock) raise ValidationError with a message for the member and write nothing. The reward is
     read afresh inside the transaction (only `reward.pk` is used): Reward.DoesNotExist when it
-    is gone."""
+    is gone.
+
+    On PostgreSQL this is one call of the database function rewards_redeem (migration 0006);
+    reward_redeem_orm is the same service through the ORM, used on SQLite and kept as the
+    reference that the tests hold both to."""
     key = clean_key(idempotency_key)
     if not isinstance(member, Member) or member.pk is None:
         raise TypeError("member must be a saved members.Member.")
+    if redeem_in_database():
+        return _reward_redeem_in_database(member=member, reward_id=reward.pk, key=key, actor=actor)
+    return reward_redeem_orm(member=member, reward=reward, key=key, actor=actor)
+
+
+def reward_redeem_orm(*, member: Member, reward: Reward, key: str, actor=None) -> Redemption:
+    """reward_redeem through the ORM (`key` already cleaned)."""
     now = timezone.now()
     with transaction.atomic():
         account = account_lock(member=member, create=False)
@@ -107,10 +144,7 @@ def reward_redeem(
         )
         if existing is not None:
             if existing.reward_id != reward.pk:
-                raise ValidationError(
-                    _("This idempotency key was already used for another reward."),
-                    code="key_conflict",
-                )
+                raise _refusal("key_conflict")
             return existing
         reward = (
             Reward.objects.select_related("segment").prefetch_related("tiers").get(pk=reward.pk)
@@ -123,19 +157,12 @@ def reward_redeem(
                 .count()
             )
             if taken >= reward.per_member_limit:
-                raise ValidationError(
-                    _("You have already redeemed this reward the most times allowed (%(limit)d)."),
-                    code="over_limit",
-                    params={"limit": reward.per_member_limit},
-                )
+                raise _refusal("over_limit", limit=reward.per_member_limit)
         if account is None or account.balance < reward.points_cost:
-            raise ValidationError(
-                _("Not enough points: %(needed)d needed, %(balance)d available."),
-                code="too_few_points",
-                params={
-                    "needed": reward.points_cost,
-                    "balance": account.balance if account else 0,
-                },
+            raise _refusal(
+                "too_few_points",
+                needed=reward.points_cost,
+                balance=account.balance if account else 0,
             )
         if reward.stock is not None:
             # A conditional UPDATE: under concurrency the row lock orders the writers and the
@@ -144,7 +171,7 @@ def reward_redeem(
                 stock=F("stock") - 1
             )
             if not taken_one:
-                raise ValidationError(_("This reward is out of stock."), code="out_of_stock")
+                raise _refusal("out_of_stock")
         entry = debit_locked(
             account=account,
             member=member,
@@ -174,6 +201,140 @@ def reward_redeem(
         )
         _confirmation_email(redemption, member)
     return redemption
+
+
+class _Outcome(NamedTuple):
+    """One row of rewards_redeem(): what happened, and the redemption when there is one."""
+
+    outcome: str
+    redemption_id: int | None
+    status: str | None
+    points: int | None
+    voucher_code: str | None
+    voucher_valid_until: datetime.date | None
+    created_at: datetime.datetime | None
+    entry_id: int | None
+    reward_id: int | None
+    reward_name_sv: str | None
+    reward_name_en: str | None
+    detail: int | None
+    valid_from: datetime.datetime | None
+
+
+_REDEEM_SQL = "SELECT * FROM rewards_redeem(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_REDEMPTION_FIELDS = (
+    "id",
+    "member_id",
+    "reward_id",
+    "status",
+    "points",
+    "voucher_code",
+    "voucher_valid_until",
+    "idempotency_key",
+    "entry_id",
+    "created_at",
+)
+
+
+def _reward_redeem_in_database(
+    *, member: Member, reward_id: int, key: str, actor=None
+) -> Redemption:
+    """reward_redeem as one call of rewards_redeem(). The function refuses before it writes
+    anything; for a reward limited to a segment, or when some of the member's lots are past their
+    date, it returns without writing and is called again once Python has checked the segment or
+    expired those lots, in the same transaction (the account row stays locked)."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    args = [
+        member.pk,
+        reward_id,
+        key,
+        f"redeem:{member.pk}:{key}",
+        voucher_code_generate(),
+        REASON_REDEEMED,
+        getattr(actor, "pk", None),
+        now,
+        today,
+    ]
+    segment_ok: bool | None = None
+    # No savepoint: the function refuses before it writes, so a refusal (raised once the block
+    # is left) leaves the caller's transaction as it was. Only the expiry, which writes before
+    # the function has said yes or no, is undone by a savepoint of its own on a refusal.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+
+        def call(lots_expired: bool = False) -> _Outcome:
+            cursor.execute(_REDEEM_SQL, [*args, segment_ok, lots_expired])
+            return _Outcome(*cursor.fetchone())
+
+        row = call()
+        if row.outcome == "needs_segment":
+            assert row.detail is not None  # the reward's segment
+            segment = Segment.objects.get(pk=row.detail)
+            segment_ok = member_in_segment(member=member, segment=segment)
+            row = call()
+        if row.outcome == "needs_expiry":
+            savepoint = transaction.savepoint()
+            expire_due_locked(member_ids=[member.pk], today=today, now=now)
+            row = call(lots_expired=True)
+            if row.outcome in _REDEEMED:
+                transaction.savepoint_commit(savepoint)
+            else:
+                transaction.savepoint_rollback(savepoint)
+        redemption = _redemption_from(row, member=member, key=key)
+        if redemption is not None and row.outcome == "redeemed":
+            _confirmation_email(redemption, member)
+    if redemption is None:
+        raise _refusal_from(row)
+    return redemption
+
+
+_REDEEMED = ("redeemed", "existing")
+
+
+def _redemption_from(row: _Outcome, *, member: Member, key: str) -> Redemption | None:
+    if row.outcome not in _REDEEMED:
+        return None
+    reward = Reward.from_db(
+        connection.alias,
+        ["id", "name_sv", "name_en"],
+        [row.reward_id, row.reward_name_sv, row.reward_name_en],
+    )
+    redemption = Redemption.from_db(
+        connection.alias,
+        list(_REDEMPTION_FIELDS),
+        [
+            row.redemption_id,
+            member.pk,
+            row.reward_id,
+            row.status,
+            row.points,
+            row.voucher_code,
+            row.voucher_valid_until,
+            key,
+            row.entry_id,
+            row.created_at,
+        ],
+    )
+    redemption.reward = reward
+    redemption.member = member
+    return redemption
+
+
+def _refusal_from(row: _Outcome) -> Exception:
+    """The exception for a row that is not a redemption: Reward.DoesNotExist, or the
+    ValidationError that refuses it."""
+    if row.outcome == "no_reward":
+        return Reward.DoesNotExist("No such reward.")
+    if row.outcome == "reward_not_yet":
+        assert row.valid_from is not None
+        return _refusal(row.outcome, date=timezone.localdate(row.valid_from).isoformat())
+    if row.outcome == "over_limit":
+        return _refusal(row.outcome, limit=row.detail)
+    if row.outcome == "too_few_points":
+        return _refusal(row.outcome, needed=row.points, balance=row.detail)
+    if row.outcome in REFUSALS:
+        return _refusal(row.outcome)
+    raise RuntimeError(f"rewards_redeem() returned {row.outcome!r}.")
 
 
 def redemption_cancel(

@@ -13,6 +13,7 @@ from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.db import literal_parameters
 from rewards.models import PointsAccount, PointsEntry, Tier, TierChange
 
 ROLLING_DAYS = 365
@@ -87,6 +88,7 @@ def _earned_subquery(since: datetime.datetime) -> Coalesce:
     )
 
 
+@literal_parameters()
 def tiers_review(*, today: datetime.date | None = None, batch_size: int = 5000) -> TierReviewResult:
     """The yearly review, set-based (a fixed number of queries per batch of accounts):
 

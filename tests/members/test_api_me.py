@@ -133,3 +133,33 @@ def test_the_api_docs_page_answers_and_uses_no_cdn(client):
     for cdn in ("cdn.", "jsdelivr", "unpkg", "cdnjs"):
         assert cdn not in html, cdn
         assert cdn not in js, cdn
+
+
+@pytest.mark.django_db
+def test_a_token_of_a_deactivated_login_is_refused_in_the_users_language():
+    # given a token whose login has since been deactivated
+    user = UserFactory(is_active=False)
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    # when it is used, in Swedish
+    response = client.get(ME, HTTP_ACCEPT_LANGUAGE="sv")
+
+    # then it is refused with a reason in Swedish, and nothing about the login is shown
+    assert response.status_code in (401, 403)
+    assert response.json() == {"detail": "Användaren borttagen eller inaktiv."}
+
+
+@pytest.mark.django_db
+def test_the_token_comes_back_with_the_request():
+    from core.api.authentication import TokenAuthentication
+
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+
+    found_user, found_token = TokenAuthentication().authenticate_credentials(token.key)
+
+    assert found_user == user and found_user.email == user.email
+    assert found_token.key == token.key and found_token.user_id == user.pk
+    assert found_token.created == token.created

@@ -9,7 +9,7 @@ from tests.members.factories import MemberFactory, UserFactory
 
 from .factories import RewardFactory, TierFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redeem_path")]
 
 
 @pytest.fixture

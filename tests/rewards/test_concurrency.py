@@ -51,6 +51,7 @@ def _funded(count, points):
     return members
 
 
+@pytest.mark.usefixtures("redeem_path")
 def test_fifty_members_redeem_the_last_item_at_once_and_exactly_one_gets_it():
     members = _funded(50, 1000)
     reward = RewardFactory(points_cost=100, stock=1)
@@ -68,6 +69,7 @@ def test_fifty_members_redeem_the_last_item_at_once_and_exactly_one_gets_it():
     assert_ledger_consistent()
 
 
+@pytest.mark.usefixtures("redeem_path")
 def test_one_member_sends_twenty_redemptions_at_once_with_points_for_one():
     (member,) = _funded(1, 150)
     reward = RewardFactory(points_cost=100, stock=None)
@@ -83,6 +85,7 @@ def test_one_member_sends_twenty_redemptions_at_once_with_points_for_one():
     assert_ledger_consistent()
 
 
+@pytest.mark.usefixtures("redeem_path")
 def test_the_same_key_at_the_same_moment_redeems_once_and_answers_the_same():
     (member,) = _funded(1, 1000)
     reward = RewardFactory(points_cost=100, stock=10)
@@ -130,6 +133,7 @@ def test_expiry_jobs_running_together_expire_each_lot_once():
     assert_ledger_consistent()
 
 
+@pytest.mark.usefixtures("redeem_path")
 def test_spending_while_the_expiry_job_runs_never_spends_an_expired_lot():
     import datetime
 
@@ -162,6 +166,7 @@ def test_spending_while_the_expiry_job_runs_never_spends_an_expired_lot():
     assert_ledger_consistent()
 
 
+@pytest.mark.usefixtures("redeem_path")
 def test_the_same_key_through_the_api_at_once_answers_the_same_and_redeems_once():
     from rest_framework.test import APIClient
 

@@ -43,6 +43,7 @@ def _pick(queryset, index):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("redeem_path")
 @settings(
     max_examples=60,
     deadline=None,

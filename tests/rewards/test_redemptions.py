@@ -20,7 +20,7 @@ from tests.members.factories import MemberFactory, SegmentFactory, StaffFactory
 from .factories import RewardFactory, TierFactory
 from .helpers import assert_ledger_consistent, balance_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redeem_path")]
 
 
 def _rich_member(points=1000, **kwargs):
@@ -233,3 +233,45 @@ def test_redeem_spends_oldest_lots_first_across_several():
     )
     draws = {d.lot_id: d.amount for d in redemption.entry.draws.all()}
     assert draws == {old.lot.pk: 60, new.lot.pk: 40}
+
+
+def test_lots_past_their_date_expire_before_the_debit_and_never_pay_for_it():
+    member = MemberFactory()
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    points_award(
+        member=member, points=100, reason="old", idempotency_key="old", expires_on=yesterday
+    )
+    points_award(member=member, points=100, reason="new", idempotency_key="new")
+    before = _state()
+
+    with pytest.raises(ValidationError) as error:
+        reward_redeem(member=member, reward=RewardFactory(points_cost=150), idempotency_key="a")
+
+    # refused on what is left after the expiry, and the expiry itself is not written either
+    assert error.value.code == "too_few_points"
+    assert error.value.messages[0] == "Not enough points: 150 needed, 100 available."
+    assert _state()[:3] == before[:3]
+
+    redemption = reward_redeem(
+        member=member, reward=RewardFactory(points_cost=80), idempotency_key="b"
+    )
+
+    assert PointsEntry.objects.filter(member=member, kind="expire").count() == 1
+    assert [d.lot.entry.idempotency_key for d in redemption.entry.draws.all()] == ["new"]
+    assert balance_of(member) == 20
+    assert_ledger_consistent()
+
+
+def test_the_redemption_returned_is_the_one_stored(django_capture_on_commit_callbacks):
+    member = _rich_member()
+    reward = RewardFactory(points_cost=100, name_sv="Kaffe", name_en="Coffee")
+
+    redemption = reward_redeem(member=member, reward=reward, idempotency_key="k")
+    replay = reward_redeem(member=member, reward=reward, idempotency_key="k")
+    stored = Redemption.objects.select_related("reward").get()
+
+    for returned in (redemption, replay):
+        for field in Redemption._meta.concrete_fields:
+            assert getattr(returned, field.attname) == getattr(stored, field.attname), field.name
+        assert returned.reward.name == "Coffee" and returned.member == member
+        assert returned.entry.amount == -100
