@@ -142,9 +142,8 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Parameters sent apart from the SQL instead of quoted into it by Python, and statements
         # a connection runs often prepared (parsed once): less work per query in the app and in
-        # PostgreSQL. Each execution is still planned for its actual parameters, as literals
-        # would be: a prepared statement's generic plan turned the expiry job's batch UPDATE
-        # from seconds into minutes.
+        # PostgreSQL. Batch jobs switch back to literals (core.db.literal_parameters): a prepared
+        # statement's generic plan turned the expiry job's batch UPDATE from seconds into minutes.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options.setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
         options.setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=5) or None)

@@ -77,8 +77,6 @@ BEGIN
         outcome := 'existing';
         RETURN;
     END IF;
-    redemption_id := NULL;
-    reward_id := NULL;
 
     SELECT * INTO v_reward FROM rewards_reward w WHERE w.id = p_reward_id;
     IF NOT FOUND THEN
@@ -103,10 +101,10 @@ BEGIN
         valid_from := v_reward.valid_from;
         RETURN;
     END IF;
+    -- Without an account v_tier_id is NULL and matches no tier.
     IF EXISTS (SELECT 1 FROM rewards_reward_tiers t WHERE t.reward_id = p_reward_id)
-       AND NOT (v_has_account AND EXISTS (
-           SELECT 1 FROM rewards_reward_tiers t
-            WHERE t.reward_id = p_reward_id AND t.tier_id = v_tier_id))
+       AND NOT EXISTS (SELECT 1 FROM rewards_reward_tiers t
+                        WHERE t.reward_id = p_reward_id AND t.tier_id = v_tier_id)
     THEN
         outcome := 'wrong_tier';
         RETURN;

@@ -221,19 +221,8 @@ class _Outcome(NamedTuple):
     valid_from: datetime.datetime | None
 
 
+_REDEEMED = ("redeemed", "existing")  # the outcomes that come with a redemption
 _REDEEM_SQL = "SELECT * FROM rewards_redeem(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_REDEMPTION_FIELDS = (
-    "id",
-    "member_id",
-    "reward_id",
-    "status",
-    "points",
-    "voucher_code",
-    "voucher_valid_until",
-    "idempotency_key",
-    "entry_id",
-    "created_at",
-)
 
 
 def _reward_redeem_in_database(
@@ -288,9 +277,6 @@ def _reward_redeem_in_database(
     return redemption
 
 
-_REDEEMED = ("redeemed", "existing")
-
-
 def _redemption_from(row: _Outcome, *, member: Member, key: str) -> Redemption | None:
     if row.outcome not in _REDEEMED:
         return None
@@ -299,22 +285,19 @@ def _redemption_from(row: _Outcome, *, member: Member, key: str) -> Redemption |
         ["id", "name_sv", "name_en"],
         [row.reward_id, row.reward_name_sv, row.reward_name_en],
     )
-    redemption = Redemption.from_db(
-        connection.alias,
-        list(_REDEMPTION_FIELDS),
-        [
-            row.redemption_id,
-            member.pk,
-            row.reward_id,
-            row.status,
-            row.points,
-            row.voucher_code,
-            row.voucher_valid_until,
-            key,
-            row.entry_id,
-            row.created_at,
-        ],
-    )
+    loaded = {
+        "id": row.redemption_id,
+        "member_id": member.pk,
+        "reward_id": row.reward_id,
+        "status": row.status,
+        "points": row.points,
+        "voucher_code": row.voucher_code,
+        "voucher_valid_until": row.voucher_valid_until,
+        "idempotency_key": key,
+        "entry_id": row.entry_id,
+        "created_at": row.created_at,
+    }
+    redemption = Redemption.from_db(connection.alias, list(loaded), list(loaded.values()))
     redemption.reward = reward
     redemption.member = member
     return redemption
