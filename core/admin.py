@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import AuditLogEntry
+from .email import outgoing_emails_resend
+from .models import AuditLogEntry, OutgoingEmail
+from .services import audit_log
 
 
 @admin.register(AuditLogEntry)
@@ -34,3 +38,61 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """The outbox: what was sent, what waits, what failed and why. Read-only; failed e-mail can
+    be sent again."""
+
+    list_display = ["created_at", "status", "recipients", "subject", "attempts", "sent_at"]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["recipients", "subject"]
+    actions = ["resend_selected"]
+    fields = readonly_fields = (
+        "status",
+        "recipients",
+        "subject",
+        "body",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+
+    @admin.display(description=_("text"))
+    def body(self, email: OutgoingEmail) -> str:
+        payload = email.payload if isinstance(email.payload, dict) else {}
+        return str(payload.get("body", ""))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("core.change_outgoingemail")
+
+    @admin.action(description=_("Send failed e-mail again"), permissions=["resend"])
+    def resend_selected(self, request: HttpRequest, queryset) -> None:
+        count = outgoing_emails_resend(emails=queryset)
+        if count:
+            audit_log(action="email.resend", request=request, details={"count": count})
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d e-mail will be sent again.",
+                    "%(count)d e-mails will be sent again.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("Only failed e-mail can be sent again; none was selected."),
+                messages.WARNING,
+            )

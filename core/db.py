@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from django.db import connection
+from django.db.models import Model
+
+_M = TypeVar("_M", bound=Model)
 
 
 @contextmanager
@@ -30,3 +34,65 @@ def literal_parameters() -> Iterator[None]:
         yield
     finally:
         raw.cursor_factory = previous
+
+
+def model_columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of `model`, qualified by the table alias, in field order: what
+    `fetch_instances` and `fetch_joined` expect a query to select."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(str(field.column))}" for field in model._meta.concrete_fields)
+
+
+_Loader = tuple[list[str], list[tuple[int, list, Any]], int]
+_loaders: dict[tuple[type[Model], str], _Loader] = {}
+
+
+def _loader(model: type[Model]) -> _Loader:
+    """The attribute names, the converters by column, and the primary key's position."""
+    key = (model, connection.vendor)
+    if key not in _loaders:
+        fields = model._meta.concrete_fields
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                converters.append((index, found, column))
+        pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
+        _loaders[key] = ([field.attname for field in fields], converters, pk_index)
+    return _loaders[key]
+
+
+def fetch_joined(
+    sql: str, params: Sequence[Any], models: Sequence[type[Model]]
+) -> list[tuple[Model | None, ...]]:
+    """One plain query selecting `model_columns()` of each of `models` in turn (a join), as
+    tuples of instances; an instance is None where an outer join found no row.
+
+    What `Model.objects.raw()` gives, without what it works out again on every call (the column
+    order, the converters): for lookups on every API request, such as the token's user."""
+    loaders = [_loader(model) for model in models]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    result = []
+    for row in rows:
+        instances: list[Model | None] = []
+        start = 0
+        for model, (names, converters, pk_index) in zip(models, loaders, strict=True):
+            values = list(row[start : start + len(names)])
+            start += len(names)
+            if values[pk_index] is None:
+                instances.append(None)
+                continue
+            for index, functions, column in converters:
+                for function in functions:
+                    values[index] = function(values[index], column, connection)
+            instances.append(model.from_db(connection.alias, names, values))
+        result.append(tuple(instances))
+    return result
+
+
+def fetch_instances(model: type[_M], sql: str, params: Sequence[Any]) -> list[_M]:
+    """Instances of `model` from one plain query that selects `model_columns(model, alias)`."""
+    return [row[0] for row in fetch_joined(sql, params, [model])]  # type: ignore[misc]

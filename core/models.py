@@ -1,4 +1,5 @@
-"""What every app needs: a timestamped base model, the audit log and API idempotency keys."""
+"""What every app needs: a timestamped base model, the audit log, API idempotency keys and the
+outbox of e-mail waiting to leave."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ class AuditLogEntry(models.Model):
 class IdempotencyKey(models.Model):
     """The first response to an API write, replayed when the same user sends the same key."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # user is indexed by core_idempotency_user_key_uniq (user first).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     response_status = models.PositiveSmallIntegerField()
@@ -64,3 +68,46 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OutgoingEmail(models.Model):
+    """An e-mail on its way out. Written in the transaction that caused it, so it leaves only if
+    that transaction commits and is not lost when the broker is down; the worker sends it
+    (core.email.outgoing_emails_send) and keeps it, sent or failed, for the admin."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    recipients = models.CharField(_("to"), max_length=1000)
+    subject = models.CharField(_("subject"), max_length=255)
+    payload = models.JSONField(_("message"), help_text=_("What the worker sends."))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"), help_text=_("While sending: when the attempt is given up.")
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mail")
+        ordering = ["-id"]  # the order they were queued in, by the primary key's index
+        indexes = [
+            # What the worker looks for: only the few rows not yet sent or failed.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="core_outgoingemail_due_idx",
+            ),
+            models.Index(fields=["status", "sent_at"], name="core_outgoingemail_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipients}"

@@ -3,7 +3,7 @@ import smtplib
 from celery import shared_task
 from django.conf import settings
 
-from .email import email_from_payload
+from .email import email_from_payload, outgoing_emails_purge, outgoing_emails_send
 from .idempotency import idempotency_keys_purge
 
 
@@ -15,10 +15,27 @@ from .idempotency import idempotency_keys_purge
     max_retries=6,
 )
 def email_send_task(payload: dict) -> int:
-    """Send one e-mail. Not acks_late: a message must not go out twice after a worker crash."""
-    if not isinstance(payload, dict) or not payload.get("to"):
-        raise ValueError("email_send_task needs a payload with at least one recipient in 'to'.")
+    """Send one e-mail given whole. New mail goes through the outbox (outgoing_emails_send_task);
+    this stays for messages queued before it. Not acks_late: a message must not go out twice
+    after a worker crash."""
     return email_from_payload(payload).send()
+
+
+@shared_task
+def outgoing_emails_send_task() -> dict:
+    """Send the outbox's due e-mail (core.email). Started after commits and every minute."""
+    result = outgoing_emails_send()
+    return {
+        "sent": result.sent,
+        "retrying": result.retrying,
+        "failed": result.failed,
+        "abandoned": result.abandoned,
+    }
+
+
+@shared_task(acks_late=True)
+def outgoing_emails_purge_task() -> int:
+    return outgoing_emails_purge(older_than_days=settings.EMAIL_OUTBOX_KEEP_DAYS)
 
 
 @shared_task(acks_late=True)

@@ -175,7 +175,12 @@ class PointsEntry(models.Model):
         ADJUST = "adjust", _("Adjusted")
         REVERSE = "reverse", _("Reversed")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_entries")
+    # Indexes: every redemption writes one entry, so none is kept that another already covers
+    # (member by rewards_entry_member_time, cause_type by rewards_entry_cause, and the key's
+    # uniqueness by a constraint, without the LIKE index a unique field gets on PostgreSQL).
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="points_entries", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     amount = models.IntegerField(_("points"))
     debt_change = models.IntegerField(_("debt change"), default=0)
@@ -187,7 +192,12 @@ class PointsEntry(models.Model):
     )
     reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
     cause_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     cause_id = models.PositiveBigIntegerField(null=True, blank=True)
     cause_label = models.CharField(
@@ -210,7 +220,7 @@ class PointsEntry(models.Model):
         related_name="+",
         help_text=_("Empty when the system made it."),
     )
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     objects = PointsEntryQuerySet.as_manager()
@@ -224,6 +234,7 @@ class PointsEntry(models.Model):
             models.Index(fields=["cause_type", "cause_id"], name="rewards_entry_cause"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="rewards_entry_key_uniq"),
             models.CheckConstraint(
                 condition=~Q(amount=0) | ~Q(debt_change=0), name="rewards_entry_changes_something"
             ),
@@ -311,7 +322,10 @@ class PointsLot(models.Model):
 class PointsLotDraw(models.Model):
     """How much one debit took out of one lot (positive), or a reversal put back (negative)."""
 
-    entry = models.ForeignKey(PointsEntry, on_delete=models.PROTECT, related_name="draws")
+    # entry is indexed by rewards_draw_entry_lot_uniq (entry first).
+    entry = models.ForeignKey(
+        PointsEntry, on_delete=models.PROTECT, related_name="draws", db_index=False
+    )
     lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="draws")
     amount = models.IntegerField(_("points"))
 
@@ -690,13 +704,16 @@ class Redemption(models.Model):
         FULFILLED = "fulfilled", _("Fulfilled")
         CANCELLED = "cancelled", _("Cancelled")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
+    # member is indexed by the (member, reward, status) index and the key constraint.
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="redemptions", db_index=False
+    )
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     points = models.PositiveIntegerField(_("points"))
-    voucher_code = models.CharField(_("voucher code"), max_length=20, unique=True)
+    voucher_code = models.CharField(_("voucher code"), max_length=20)
     voucher_valid_until = models.DateField(_("voucher valid until"), null=True, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=255)
     entry = models.OneToOneField(
@@ -715,6 +732,8 @@ class Redemption(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["member", "reward", "status"])]
         constraints = [
+            # A constraint rather than unique=True: no LIKE index beside it on PostgreSQL.
+            models.UniqueConstraint(fields=["voucher_code"], name="rewards_redemption_code_uniq"),
             models.UniqueConstraint(
                 fields=["member", "idempotency_key"], name="rewards_redemption_member_key_uniq"
             ),

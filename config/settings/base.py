@@ -204,6 +204,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.tasks.idempotency_keys_purge_task",
         "schedule": 3600.0,
     },
+    # The outbox's safety net: mail whose prompt run was lost (broker down), and retries.
+    "core-outgoing-emails-send": {
+        "task": "core.tasks.outgoing_emails_send_task",
+        "schedule": 60.0,
+    },
+    "core-outgoing-emails-purge": {
+        "task": "core.tasks.outgoing_emails_purge_task",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # --- Authentication --------------------------------------------------------------------------
@@ -314,6 +323,11 @@ else:
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=VAR_DIR / "mail")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# The outbox (core.email): after a commit the worker is asked to send at most once per this many
+# seconds per web process, and that long ahead, so a burst of e-mail costs the broker one message
+# (0: one message per e-mail, sent at once). Sent e-mail is kept this many days for the admin.
+EMAIL_OUTBOX_DELAY = env.float("EMAIL_OUTBOX_DELAY", default=1.0)
+EMAIL_OUTBOX_KEEP_DAYS = env.int("EMAIL_OUTBOX_KEEP_DAYS", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{CLUB_NAME} <club@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 SMS_BACKEND = env("SMS_BACKEND", default="campaigns.sms.FileSmsBackend")
@@ -324,7 +338,7 @@ SMS_SENDER = env("SMS_SENDER", default=CLUB_NAME[:11])
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "core.api.authentication.TokenAuthentication",
+        "members.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",

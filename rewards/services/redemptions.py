@@ -1,6 +1,7 @@
 """Redeeming rewards: one service, one transaction. Eligibility, limits, stock, the oldest-lot-
-first debit, the redemption with its voucher code and the confirmation e-mail (queued after
-commit) all happen together or not at all. Cancelling returns the points and the stock."""
+first debit, the redemption with its voucher code and the confirmation e-mail (into the outbox,
+sent after commit) all happen together or not at all. Cancelling returns the points and the
+stock."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ SMS backends."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -18,11 +19,14 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.db import connection, transaction
 
 from campaigns import sms
 from config.celery_app import app as celery_app
-from core.email import email_to_payload
+from core import email as outbox
+from core.email import email_send_later, email_to_payload
+from core.models import OutgoingEmail
 from core.tasks import email_send_task
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -119,8 +123,8 @@ def test_the_email_task_refuses_a_payload_without_recipients():
 # --- (b) A real worker on Redis ----------------------------------------------------------------
 
 
-@pytest.fixture
-def celery_worker_on_redis(smtp_server, tmp_path):
+@contextlib.contextmanager
+def _worker(smtp_server, tmp_path, database_url: str):
     """A real `celery worker` process consuming a queue of its own on REDIS_URL, sending its
     e-mail to the loopback SMTP server. Yields (queue, log path); always terminated."""
     queue = f"test-email-{uuid.uuid4().hex[:12]}"
@@ -130,7 +134,7 @@ def celery_worker_on_redis(smtp_server, tmp_path):
         "HOME": os.environ.get("HOME", str(tmp_path)),
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "REDIS_URL": os.environ["REDIS_URL"],
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp_path / 'worker.db'}"),
+        "DATABASE_URL": database_url,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
         "EMAIL_TIMEOUT": "5",
     }
@@ -178,6 +182,30 @@ def celery_worker_on_redis(smtp_server, tmp_path):
 
 
 @pytest.fixture
+def celery_worker_on_redis(smtp_server, tmp_path):
+    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{tmp_path / 'worker.db'}")
+    with _worker(smtp_server, tmp_path, database_url) as started:
+        yield started
+
+
+@pytest.fixture
+def outbox_worker_on_redis(smtp_server, tmp_path, transactional_db):
+    """A real worker on the tests' own PostgreSQL database, to which the outbox's send task is
+    routed (the web side's request to send included)."""
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    with _worker(smtp_server, tmp_path, database_url) as (queue, log):
+        saved = celery_app.conf.task_routes
+        celery_app.conf.task_routes = {"core.tasks.outgoing_emails_send_task": {"queue": queue}}
+        celery_app.amqp.flush_routes()
+        try:
+            yield queue, log
+        finally:
+            celery_app.conf.task_routes = saved
+            celery_app.amqp.flush_routes()
+
+
+@pytest.fixture
 def celery_not_eager():
     """Send tasks to the broker for real in this test; restore eager mode afterwards."""
     saved = celery_app.conf.task_always_eager
@@ -206,6 +234,39 @@ def test_a_real_worker_takes_the_email_task_from_redis_and_delivers_it(
     assert str(message["Subject"]) == "Event reminder"
     assert _text_of(message).strip() == f"See you tomorrow {queue}"
     assert result.id in log.read_text()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_committed_email_leaves_the_outbox_through_a_real_worker(
+    smtp_server, outbox_worker_on_redis, celery_not_eager, settings, monkeypatch
+):
+    # given a real worker on Redis and the tests' database, and the web side's usual delay
+    _queue, log = outbox_worker_on_redis
+    settings.EMAIL_OUTBOX_DELAY = 1.0
+    monkeypatch.setattr(outbox, "_kick_next", 0.0)
+
+    # when two e-mails are committed in a burst (the second commit does not ask again)
+    for name in ("Kim", "Alex"):
+        with transaction.atomic():
+            email_send_later(
+                EmailMessage(subject="Din belöning", body=f"Hej {name}!", to=[f"{name}@example.se"])
+            )
+
+    # then the one run the worker was asked for delivers both to the SMTP server
+    arrived = smtp_server.wait_for(2, timeout=60)
+    assert arrived, f"no mail within 60 s; worker log:\n{log.read_text()}"
+    assert sorted(recipients[0] for recipients, _message in smtp_server.messages) == [
+        "Alex@example.se",
+        "Kim@example.se",
+    ]
+    deadline = time.monotonic() + 10
+    while OutgoingEmail.objects.exclude(status=OutgoingEmail.Status.SENT).exists():
+        assert time.monotonic() < deadline, "the outbox was not marked sent"
+        time.sleep(0.1)
+    # by one run of the send task
+    received = [line for line in log.read_text().splitlines() if line.endswith("] received")]
+    assert len(received) == 1 and "outgoing_emails_send_task" in received[0]
 
 
 # --- (c) SMS backends --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.members.factories import PASSWORD, UserFactory
+from tests.members.factories import PASSWORD, MemberFactory, UserFactory
 
 ME = "/api/v1/me/"
 
@@ -153,7 +153,7 @@ def test_a_token_of_a_deactivated_login_is_refused_in_the_users_language():
 
 @pytest.mark.django_db
 def test_the_token_comes_back_with_the_request():
-    from core.api.authentication import TokenAuthentication
+    from members.api.authentication import TokenAuthentication
 
     user = UserFactory()
     token = Token.objects.create(user=user)
@@ -163,3 +163,28 @@ def test_the_token_comes_back_with_the_request():
     assert found_user == user and found_user.email == user.email
     assert found_token.key == token.key and found_token.user_id == user.pk
     assert found_token.created == token.created
+
+
+@pytest.mark.django_db
+def test_the_token_brings_the_member_along_and_member_for_login_needs_no_query(
+    django_assert_num_queries,
+):
+    from members.api.authentication import TokenAuthentication
+    from members.selectors.profiles import member_for_login
+
+    # given a login with a member, and one without
+    member = MemberFactory(user=UserFactory())
+    lone = UserFactory()
+    tokens = [Token.objects.create(user=member.user), Token.objects.create(user=lone)]
+
+    # when each authenticates with its token (one query each)
+    with django_assert_num_queries(2):
+        (user, _token), (lone_user, _lone_token) = (
+            TokenAuthentication().authenticate_credentials(token.key) for token in tokens
+        )
+
+    # then the member comes along, and member_for_login answers without a query
+    with django_assert_num_queries(0):
+        assert member_for_login(user=user) == member
+        assert member_for_login(user=user).user is user
+        assert member_for_login(user=lone_user) is None
