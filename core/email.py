@@ -18,14 +18,16 @@ import logging
 import smtplib
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import OutgoingEmail
@@ -75,7 +77,7 @@ def email_from_payload(payload: dict) -> EmailMultiAlternatives:
     return message
 
 
-# --- Queueing ----------------------------------------------------------------------------------
+# --- Queueing ------------------------------------------------------------------------------------
 
 
 def email_send_later(message: EmailMessage) -> None:
@@ -278,4 +280,42 @@ def outgoing_emails_purge(*, older_than_days: int) -> int:
     deleted, _details = OutgoingEmail.objects.filter(
         status=OutgoingEmail.Status.SENT, sent_at__lt=cutoff
     ).delete()
+    return deleted
+
+
+# --- A member's e-mail (GDPR) --------------------------------------------------------------------
+
+
+def outgoing_emails_to(*, addresses: Iterable[str]) -> QuerySet[OutgoingEmail]:
+    """The outbox's e-mail (waiting, sent or failed) to any of `addresses` (To, Cc or Bcc), for
+    a member's data export and erasure; oldest first."""
+    wanted = {parseaddr(address)[1].lower() for address in addresses if address and address.strip()}
+    wanted.discard("")
+    if not wanted:
+        return OutgoingEmail.objects.none()
+    maybe = Q()
+    for address in wanted:
+        maybe |= Q(recipients__icontains=address) | Q(payload__icontains=address)
+    ids = [
+        pk
+        for pk, payload in OutgoingEmail.objects.filter(maybe).values_list("pk", "payload")
+        if wanted & _addresses_of(payload)
+    ]
+    return OutgoingEmail.objects.filter(pk__in=ids).order_by("id")
+
+
+def _addresses_of(payload) -> set[str]:
+    if not isinstance(payload, dict):
+        return set()
+    found = set()
+    for key in ("to", "cc", "bcc"):
+        for value in payload.get(key) or []:
+            found.add(parseaddr(str(value))[1].lower())
+    return found
+
+
+def outgoing_emails_forget(*, addresses: Iterable[str]) -> int:
+    """Delete the outbox's e-mail to any of `addresses` (GDPR erasure); waiting e-mail is then
+    never sent. Returns how many."""
+    deleted, _details = outgoing_emails_to(addresses=addresses).delete()
     return deleted

@@ -31,7 +31,7 @@ import io
 import json
 import secrets
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -42,6 +42,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.email import outgoing_emails_forget, outgoing_emails_to
 from core.models import AuditLogEntry
 from core.services import audit_log
 from members.csvutil import csv_bytes
@@ -206,6 +207,12 @@ def _audit(member: Member) -> list[dict[str, Any]]:
     return result
 
 
+def _email_rows(member: Member) -> Iterator[list[Any]]:
+    addresses = [member.email, member.user.email if member.user else ""]
+    for email in outgoing_emails_to(addresses=addresses):
+        yield [email.created_at, email.status, email.subject, email.sent_at]
+
+
 def _dict_rows_csv(rows: list[dict[str, Any]]) -> bytes:
     header: list[str] = []
     for row in rows:
@@ -247,6 +254,8 @@ def _readme(member: Member, extra: list[str]) -> str:
             + gettext(
                 "when your records were created or changed, and by whom (you, staff or the system)."
             ),
+            "emails.csv    — "
+            + gettext("the e-mail the club sent you or is about to send: when, and the subject."),
         ]
         for name in extra:
             parts.append(
@@ -311,6 +320,10 @@ def member_export_zip(
         )
         archive.writestr("scores.json", _json(_scores(member)))
         archive.writestr("audit.json", _json(_audit(member)))
+        archive.writestr(
+            "emails.csv",
+            csv_bytes(["queued", "status", "subject", "sent"], _email_rows(member)),
+        )
         for name, exporter in sorted(gdpr_exporters().items()):
             archive.writestr(f"{name}.csv", _dict_rows_csv(list(exporter(member=member))))
             extra.append(name)
@@ -320,7 +333,7 @@ def member_export_zip(
         actor=actor,
         target=member,
         request=request,
-        details={"files": ["profile", "consents", "purchases", *extra]},
+        details={"files": ["profile", "consents", "purchases", "emails", *extra]},
     )
     return buffer.getvalue()
 
@@ -390,6 +403,9 @@ def member_erase(
                 )
                 withdrawn.append(purpose)
         ConsentEvent.objects.filter(member=locked, ip_address__isnull=False).update(ip_address=None)
+        emails_deleted = outgoing_emails_forget(
+            addresses=[locked.email, locked.user.email if locked.user else ""]
+        )
         erasers = []
         for eraser in gdpr_erasers():
             eraser(member=locked)
@@ -425,6 +441,7 @@ def member_erase(
             details={
                 "by": "member" if by_self else "staff",
                 "consents_withdrawn": withdrawn,
+                "emails_deleted": emails_deleted,
                 "erasers": erasers,
                 "login_disabled": locked.user_id is not None,
                 "number_replaced": old_number != locked.number,

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import authenticate
+from django.core.mail import EmailMessage
 from rest_framework.authtoken.models import Token
 
 from core.models import AuditLogEntry
@@ -73,6 +74,7 @@ def test_export_zip_holds_every_file_with_the_members_data(registry):
         "purchase_lines.csv",
         "scores.json",
         "audit.json",
+        "emails.csv",
         "rewards.csv",
         "README.txt",
     }
@@ -182,3 +184,40 @@ def test_registry_refuses_reserved_names(registry):
     # given / when / then
     with pytest.raises(ValueError):
         registry.gdpr_exporter_register("profile", lambda *, member: [])
+
+
+def test_the_members_email_is_exported_and_erased_from_the_outbox(registry):
+    from core.email import email_send_later
+    from core.models import OutgoingEmail
+
+    # given e-mail to the member (one sent, one waiting, one naming them by display name), and
+    # e-mail to someone else that mentions the member's address in its text
+    user = UserFactory(email="asa@example.se")
+    member = MemberFactory(user=user, email="asa@example.se", language="sv")
+    for subject, to in [
+        ("Din belöning", ["asa@example.se"]),
+        ("Välkommen", ["Åsa <ASA@example.se>"]),
+        ("Till någon annan", ["bertil@example.se"]),
+    ]:
+        email_send_later(EmailMessage(subject=subject, body="asa@example.se", to=to))
+    OutgoingEmail.objects.filter(subject="Din belöning").update(status="sent")
+
+    # when the member's data is exported
+    archive = _zip(member_export_zip(member=member))
+
+    # then emails.csv lists their e-mail only, and the README explains the file
+    rows = _csv(archive, "emails.csv")
+    assert sorted((row["subject"], row["status"]) for row in rows) == [
+        ("Din belöning", "sent"),
+        ("Välkommen", "pending"),
+    ]
+    assert "emails.csv" in archive.read("README.txt").decode("utf-8")
+
+    # when the member is erased
+    member_erase(member=member)
+
+    # then their e-mail is gone from the outbox (the waiting one will never be sent), the
+    # other person's stays, and the audit entry says how many went
+    assert list(OutgoingEmail.objects.values_list("subject", flat=True)) == ["Till någon annan"]
+    entry = AuditLogEntry.objects.get(action="member.erase", target_id=str(member.pk))
+    assert entry.details["emails_deleted"] == 2
