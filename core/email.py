@@ -18,6 +18,7 @@ import logging
 import smtplib
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -90,10 +91,12 @@ def email_send_later(message: EmailMessage) -> None:
     transaction.on_commit(outgoing_emails_kick)
 
 
+_FIELDS = {field.name: field for field in OutgoingEmail._meta.concrete_fields}
+
+
 def _outbox_insert(payload: dict) -> None:
     # One plain INSERT: this runs inside hot transactions (a redemption through the API), where an
     # ORM save costs more than everything else the outbox does.
-    fields = {f.name: f for f in OutgoingEmail._meta.fields}
     quote = connection.ops.quote_name
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
@@ -103,9 +106,9 @@ def _outbox_insert(payload: dict) -> None:
             "created_at) VALUES (%s, %s, %s, %s, 0, %s, '', %s)",
             [
                 OutgoingEmail.Status.PENDING,
-                ", ".join(payload["to"])[: fields["recipients"].max_length],
-                payload["subject"][: fields["subject"].max_length],
-                fields["payload"].get_db_prep_value(payload, connection),
+                ", ".join(payload["to"])[: _FIELDS["recipients"].max_length],
+                payload["subject"][: _FIELDS["subject"].max_length],
+                _FIELDS["payload"].get_db_prep_value(payload, connection),
                 now,
                 now,
             ],
@@ -151,6 +154,9 @@ def _ask_worker(*, countdown: float | None) -> None:
 # --- Sending (the worker) ------------------------------------------------------------------------
 
 
+SENT, RETRYING, FAILED = "sent", "retrying", "failed"
+
+
 @dataclass(frozen=True)
 class SendResult:
     sent: int = 0
@@ -172,17 +178,17 @@ def outgoing_emails_send(*, batch: int = BATCH, now: datetime | None = None) -> 
     abandoned = OutgoingEmail.objects.filter(
         status=OutgoingEmail.Status.SENDING, next_attempt_at__lt=now
     ).update(status=OutgoingEmail.Status.FAILED, last_error=ABANDONED)
-    sent = retrying = failed = 0
+    outcomes: Counter[str] = Counter()
     # `now` stays the run's start: what is committed later is due for the next run, and a message
     # given back for a retry is not due again in this one.
     while claimed := _claim(batch=batch, now=now):
-        result = _send_batch(claimed, now=now)
-        sent, retrying, failed = (
-            sent + result.sent,
-            retrying + result.retrying,
-            failed + result.failed,
-        )
-    return SendResult(sent=sent, retrying=retrying, failed=failed, abandoned=abandoned)
+        outcomes.update(_send_batch(claimed, now=now))
+    return SendResult(
+        sent=outcomes[SENT],
+        retrying=outcomes[RETRYING],
+        failed=outcomes[FAILED],
+        abandoned=abandoned,
+    )
 
 
 def _claim(*, batch: int, now: datetime) -> list[OutgoingEmail]:
@@ -203,57 +209,51 @@ def _claim(*, batch: int, now: datetime) -> list[OutgoingEmail]:
     return rows
 
 
-def _send_batch(rows: list[OutgoingEmail], *, now: datetime) -> SendResult:
-    sent = retrying = failed = 0
+def _send_batch(rows: list[OutgoingEmail], *, now: datetime) -> list[str]:
+    """Send `rows` over one connection; the outcome of each (SENT, RETRYING or FAILED)."""
     mailer = get_connection(fail_silently=False)
     try:
         mailer.open()
     except (smtplib.SMTPException, OSError) as error:
-        for row in rows:
-            retrying, failed = _count(_give_back(row, error, now), retrying, failed)
-        return SendResult(retrying=retrying, failed=failed)
+        return [_give_back(row, error, now) for row in rows]
+    outcomes = []
     try:
         for row in rows:
             try:
                 message = email_from_payload(row.payload)
             except (ValueError, KeyError, TypeError) as error:
                 _mark(row, OutgoingEmail.Status.FAILED, error=f"Not a valid e-mail: {error}")
-                failed += 1
+                outcomes.append(FAILED)
                 continue
             try:
                 mailer.send_messages([message])
             except (smtplib.SMTPException, OSError) as error:
-                retrying, failed = _count(_give_back(row, error, now), retrying, failed)
+                outcomes.append(_give_back(row, error, now))
                 continue
             _mark(row, OutgoingEmail.Status.SENT, sent_at=timezone.now())
-            sent += 1
+            outcomes.append(SENT)
     finally:
         try:
             mailer.close()
         except (smtplib.SMTPException, OSError):
             logger.warning("Closing the SMTP connection failed.", exc_info=True)
-    return SendResult(sent=sent, retrying=retrying, failed=failed)
-
-
-def _count(status: str, retrying: int, failed: int) -> tuple[int, int]:
-    if status == OutgoingEmail.Status.FAILED:
-        return retrying, failed + 1
-    return retrying + 1, failed
+    return outcomes
 
 
 def _give_back(row: OutgoingEmail, error: Exception, now: datetime) -> str:
-    """After a failed attempt: wait and try again, or give up after MAX_ATTEMPTS."""
+    """After a failed attempt: wait and try again (RETRYING), or give up after MAX_ATTEMPTS
+    (FAILED)."""
     logger.warning("Sending e-mail %s failed (attempt %d): %s", row.pk, row.attempts, error)
     if row.attempts >= MAX_ATTEMPTS:
         _mark(row, OutgoingEmail.Status.FAILED, error=str(error))
-        return OutgoingEmail.Status.FAILED
+        return FAILED
     _mark(
         row,
         OutgoingEmail.Status.PENDING,
         error=str(error),
         next_attempt_at=now + _retry_after(row.attempts),
     )
-    return OutgoingEmail.Status.PENDING
+    return RETRYING
 
 
 def _mark(row: OutgoingEmail, status: str, *, error: str = "", **fields) -> None:
@@ -289,13 +289,12 @@ def outgoing_emails_purge(*, older_than_days: int) -> int:
 def outgoing_emails_to(*, addresses: Iterable[str]) -> QuerySet[OutgoingEmail]:
     """The outbox's e-mail (waiting, sent or failed) to any of `addresses` (To, Cc or Bcc), for
     a member's data export and erasure; oldest first."""
-    wanted = {parseaddr(address)[1].lower() for address in addresses if address and address.strip()}
-    wanted.discard("")
+    wanted = {_address(address) for address in addresses} - {""}
     if not wanted:
         return OutgoingEmail.objects.none()
     maybe = Q()
     for address in wanted:
-        maybe |= Q(recipients__icontains=address) | Q(payload__icontains=address)
+        maybe |= Q(payload__icontains=address)  # the payload names every recipient, whole
     ids = [
         pk
         for pk, payload in OutgoingEmail.objects.filter(maybe).values_list("pk", "payload")
@@ -304,14 +303,15 @@ def outgoing_emails_to(*, addresses: Iterable[str]) -> QuerySet[OutgoingEmail]:
     return OutgoingEmail.objects.filter(pk__in=ids).order_by("id")
 
 
+def _address(value) -> str:
+    """The bare address, lower-cased: "Åsa <ASA@example.se>" → "asa@example.se"."""
+    return parseaddr(str(value or ""))[1].lower()
+
+
 def _addresses_of(payload) -> set[str]:
     if not isinstance(payload, dict):
         return set()
-    found = set()
-    for key in ("to", "cc", "bcc"):
-        for value in payload.get(key) or []:
-            found.add(parseaddr(str(value))[1].lower())
-    return found
+    return {_address(value) for key in ("to", "cc", "bcc") for value in payload.get(key) or []}
 
 
 def outgoing_emails_forget(*, addresses: Iterable[str]) -> int:

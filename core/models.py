@@ -106,7 +106,12 @@ class OutgoingEmail(models.Model):
                 condition=models.Q(status__in=["pending", "sending"]),
                 name="core_outgoingemail_due_idx",
             ),
-            models.Index(fields=["status", "sent_at"], name="core_outgoingemail_status_idx"),
+            # What the purge looks for; a queued (waiting) e-mail is not in it.
+            models.Index(
+                fields=["sent_at"],
+                condition=models.Q(status="sent"),
+                name="core_outgoingemail_sent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,3 +1,4 @@
+import dataclasses
 import smtplib
 
 from celery import shared_task
@@ -24,13 +25,7 @@ def email_send_task(payload: dict) -> int:
 @shared_task
 def outgoing_emails_send_task() -> dict:
     """Send the outbox's due e-mail (core.email). Started after commits and every minute."""
-    result = outgoing_emails_send()
-    return {
-        "sent": result.sent,
-        "retrying": result.retrying,
-        "failed": result.failed,
-        "abandoned": result.abandoned,
-    }
+    return dataclasses.asdict(outgoing_emails_send())
 
 
 @shared_task(acks_late=True)

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'outgoing e-mail',
                 'verbose_name_plural': 'outgoing e-mail',
                 'ordering': ['-id'],
-                'indexes': [models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['next_attempt_at'], name='core_outgoingemail_due_idx'), models.Index(fields=['status', 'sent_at'], name='core_outgoingemail_status_idx')],
+                'indexes': [models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['next_attempt_at'], name='core_outgoingemail_due_idx'), models.Index(condition=models.Q(('status', 'sent')), fields=['sent_at'], name='core_outgoingemail_sent_idx')],
             },
         ),
     ]

@@ -207,9 +207,12 @@ def _audit(member: Member) -> list[dict[str, Any]]:
     return result
 
 
+def _email_addresses(member: Member) -> list[str]:
+    return [member.email, member.user.email if member.user else ""]
+
+
 def _email_rows(member: Member) -> Iterator[list[Any]]:
-    addresses = [member.email, member.user.email if member.user else ""]
-    for email in outgoing_emails_to(addresses=addresses):
+    for email in outgoing_emails_to(addresses=_email_addresses(member)):
         yield [email.created_at, email.status, email.subject, email.sent_at]
 
 
@@ -403,9 +406,7 @@ def member_erase(
                 )
                 withdrawn.append(purpose)
         ConsentEvent.objects.filter(member=locked, ip_address__isnull=False).update(ip_address=None)
-        emails_deleted = outgoing_emails_forget(
-            addresses=[locked.email, locked.user.email if locked.user else ""]
-        )
+        emails_deleted = outgoing_emails_forget(addresses=_email_addresses(locked))
         erasers = []
         for eraser in gdpr_erasers():
             eraser(member=locked)
