@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo run-all run worker beat test lint typecheck format compile-messages check-deploy messages lock clean bench
+.PHONY: help install demo demo-banner run worker beat test lint typecheck format compile-messages check-deploy messages lock clean bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -36,9 +36,10 @@ demo: $(STAMP) compile-messages ## Set up the demo club on SQLite and run web, w
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py collectstatic --no-input -v0
 	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS) --if-empty
-	@$(MAKE) --no-print-directory run-all
+	@$(MAKE) --no-print-directory demo-banner
+	@$(PY) manage.py run_all --host $(HOST) --port $(PORT)
 
-run-all:
+demo-banner:
 	@echo ""
 	@echo "  Lojal demo club:  http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/)"
 	@echo "  Demo logins (password 'demo-lojal-2026'):"
@@ -47,11 +48,6 @@ run-all:
 	@echo "  The demo lets staff into /admin/ without MFA (LOJAL_STAFF_MFA_REQUIRED=0); production requires it."
 	@echo "  E-mails land in var/mail/, SMS in var/sms/.  Ctrl-C stops everything."
 	@echo ""
-	@trap 'kill 0' INT TERM; \
-	$(BIN)/celery -A config worker --loglevel INFO --concurrency 2 & \
-	$(BIN)/celery -A config beat --loglevel INFO & \
-	$(PY) manage.py runserver $(HOST):$(PORT) & \
-	wait
 
 run: $(STAMP) ## Run only the web server (development)
 	$(PY) manage.py runserver $(HOST):$(PORT)
