@@ -428,3 +428,18 @@ CELERY_BEAT_SCHEDULE["rewards-gamification-award"] = {
     "task": "rewards.tasks.gamification_award_task",
     "schedule": 3600.0,
 }
+
+# --- Feedback --------------------------------------------------------------------------------
+# The club's public address, for links in e-mails (survey invitations, unsubscribe, offers).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# A follow-up case (detractor or low satisfaction) is due this many hours after it opens; past
+# that it is escalated to the club admins by e-mail, once.
+FEEDBACK_CASE_SLA_HOURS = env.int("FEEDBACK_CASE_SLA_HOURS", default=48)
+CELERY_BEAT_SCHEDULE["feedback-cases-escalate"] = {
+    "task": "feedback.tasks.cases_escalate_overdue_task",
+    "schedule": 900.0,
+}
+CELERY_BEAT_SCHEDULE["feedback-surveys-after-joining"] = {
+    "task": "feedback.tasks.surveys_after_joining_task",
+    "schedule": 6 * 3600.0,
+}

@@ -1,1 +1,0 @@
-"""Admin for feedback; models register here as they arrive."""
