@@ -5,11 +5,13 @@ member who is not the invited one is refused; an answered invitation says thank 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,6 +25,10 @@ from feedback.services.surveys import (
 )
 from feedback.tokens import invitation_from_token, invitation_url
 from members.selectors.profiles import member_for_login
+
+
+def _language_chosen(request: HttpRequest) -> bool:
+    return settings.LANGUAGE_COOKIE_NAME in request.COOKIES
 
 
 @login_required
@@ -53,6 +59,10 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404(exc.messages[0]) from exc
     survey = invitation.survey
     user = request.user if request.user.is_authenticated else None
+    if user is None and invitation.member is not None and not _language_chosen(request):
+        # Opened from the e-mail: the member's language, until they pick one themselves.
+        translation.activate(invitation.member.language)
+        request.LANGUAGE_CODE = translation.get_language()
     if user is not None and invitation.member is not None and invitation.member.user_id != user.pk:
         return render(
             request,

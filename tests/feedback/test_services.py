@@ -26,7 +26,7 @@ def _codes(error: ValidationError) -> dict[str, list[str]]:
 
 
 def test_a_promoter_answer_is_stored_with_its_scores_and_no_case():
-    survey, nps, why, csat = nps_survey()
+    survey, nps, _why, csat = nps_survey()
     invitation = InvitationFactory(survey=survey)
 
     response = survey_answer_submit(invitation=invitation, raw={nps.pk: "10", csat.pk: 5})
@@ -40,7 +40,7 @@ def test_a_promoter_answer_is_stored_with_its_scores_and_no_case():
 
 @pytest.mark.parametrize("value", ["11", "-1", "ten", True, "", None])
 def test_out_of_range_or_missing_nps_is_refused_naming_the_question(value):
-    survey, nps, why, csat = nps_survey()
+    survey, nps, _why, _csat = nps_survey()
     invitation = InvitationFactory(survey=survey)
 
     with pytest.raises(ValidationError) as caught:
@@ -55,7 +55,7 @@ def test_out_of_range_or_missing_nps_is_refused_naming_the_question(value):
 
 
 def test_an_answer_to_a_question_hidden_by_its_condition_is_refused():
-    survey, nps, why, csat = nps_survey()
+    survey, nps, why, _csat = nps_survey()
     invitation = InvitationFactory(survey=survey)
 
     with pytest.raises(ValidationError) as caught:
@@ -67,7 +67,7 @@ def test_an_answer_to_a_question_hidden_by_its_condition_is_refused():
 
 def test_a_detractor_must_answer_the_question_shown_for_them_and_opens_one_case(settings):
     settings.FEEDBACK_CASE_SLA_HOURS = 24
-    survey, nps, why, csat = nps_survey()
+    survey, nps, why, _csat = nps_survey()
     invitation = InvitationFactory(survey=survey)
 
     with pytest.raises(ValidationError) as caught:
@@ -76,7 +76,11 @@ def test_a_detractor_must_answer_the_question_shown_for_them_and_opens_one_case(
 
     response = survey_answer_submit(invitation=invitation, raw={nps.pk: 3, why.pk: "Kassan"})
     case = FollowUpCase.objects.get()
-    assert (case.response, case.member_id, case.reason) == (response, invitation.member_id, "detractor")
+    assert (case.response, case.member_id, case.reason) == (
+        response,
+        invitation.member_id,
+        "detractor",
+    )
     assert (case.due_at - case.created_at).total_seconds() == 24 * 3600
 
 
@@ -115,13 +119,15 @@ def test_choices_are_checked_against_the_question():
     with pytest.raises(ValidationError):
         survey_answer_submit(invitation=invitation, raw={single.pk: "1", multi.pk: ["1", "9"]})
 
-    response = survey_answer_submit(invitation=invitation, raw={single.pk: "2", multi.pk: ["3", "1"]})
+    response = survey_answer_submit(
+        invitation=invitation, raw={single.pk: "2", multi.pk: ["3", "1"]}
+    )
     answers = response.answers.order_by("question__order").values_list("number", "choices")
     assert list(answers) == [(2, []), (None, [1, 3])]
 
 
 def test_an_invitation_is_answered_once_and_not_by_another_member():
-    survey, nps, why, csat = nps_survey()
+    survey, nps, _why, _csat = nps_survey()
     invitation = InvitationFactory(survey=survey, member=MemberFactory(user=UserFactory()))
     someone_else = UserFactory()
 
@@ -137,14 +143,14 @@ def test_an_invitation_is_answered_once_and_not_by_another_member():
 
 
 def test_a_closed_survey_takes_no_answers():
-    survey, nps, why, csat = nps_survey(status="closed")
+    survey, nps, _why, _csat = nps_survey(status="closed")
     with pytest.raises(ValidationError) as caught:
         survey_answer_submit(invitation=InvitationFactory(survey=survey), raw={nps.pk: 9})
     assert caught.value.code == "closed"
 
 
 def test_an_anonymous_answer_keeps_no_link_to_the_member():
-    survey, nps, why, csat = nps_survey(anonymous=True)
+    survey, nps, why, _csat = nps_survey(anonymous=True)
     invitation = InvitationFactory(survey=survey)
 
     response = survey_answer_submit(invitation=invitation, raw={nps.pk: 2, why.pk: "Dyrt"})
@@ -156,7 +162,7 @@ def test_an_anonymous_answer_keeps_no_link_to_the_member():
 
 
 def test_a_draft_is_kept_and_resumed_then_cleared_on_submit():
-    survey, nps, why, csat = nps_survey()
+    survey, nps, why, _csat = nps_survey()
     invitation = InvitationFactory(survey=survey)
 
     survey_draft_save(invitation=invitation, raw={nps.pk: "4"})
@@ -170,7 +176,7 @@ def test_a_draft_is_kept_and_resumed_then_cleared_on_submit():
 
 def test_answering_earns_the_survey_points_once():
     ActivityRule.objects.create(activity="survey_answered", points=50)
-    survey, nps, why, csat = nps_survey(earns_points=True)
+    survey, nps, _why, _csat = nps_survey(earns_points=True)
     member = MemberFactory()
     first = InvitationFactory(survey=survey, member=member)
     second = InvitationFactory(survey=survey, member=member)
@@ -194,8 +200,8 @@ def test_an_invitation_is_made_and_mailed_once_per_occasion():
 
 
 def test_closing_a_case_needs_a_note_and_can_send_did_we_fix_it():
-    follow_up, f_nps, *_rest = nps_survey()
-    survey, nps, why, csat = nps_survey(resurvey=follow_up)
+    follow_up, _f_nps, *_rest = nps_survey()
+    survey, nps, why, _csat = nps_survey(resurvey=follow_up)
     invitation = InvitationFactory(survey=survey)
     survey_answer_submit(invitation=invitation, raw={nps.pk: 0, why.pk: "Trasig vara"})
     case = FollowUpCase.objects.get()
@@ -220,7 +226,7 @@ def test_overdue_cases_are_escalated_once(django_user_model):
 
     admin = StaffFactory()
     admin.groups.add(Group.objects.get_or_create(name="club admin")[0])
-    survey, nps, why, csat = nps_survey()
+    survey, nps, why, _csat = nps_survey()
     survey_answer_submit(invitation=InvitationFactory(survey=survey), raw={nps.pk: 1, why.pk: "x"})
     later = timezone.now() + timedelta(days=30)
 
@@ -242,7 +248,7 @@ def _together(count, func):
             results[index] = ("ok", func(index))
         except ValidationError as error:
             results[index] = (error.code or "invalid", error)
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             results[index] = ("crash", error)
         finally:
             connection.close()
@@ -259,7 +265,7 @@ def _together(count, func):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_link_used_twice_at_the_same_moment_stores_one_answer_and_one_case():
-    survey, nps, why, csat = nps_survey()
+    survey, nps, why, _csat = nps_survey()
     invitation = InvitationFactory(survey=survey)
 
     results = _together(
