@@ -67,7 +67,7 @@ def test_errors_name_the_question_and_keep_nothing(client):
 
 def test_save_and_resume(client):
     survey, nps, _why, _csat = nps_survey()
-    url = invitation_url(InvitationFactory(survey=survey))
+    url = invitation_url(InvitationFactory(survey=survey, member__language="en"))
 
     saved = client.post(url, {f"q{nps.pk}": "5", "action": "save"}, follow=True)
 
