@@ -190,6 +190,7 @@ def seed_feedback(ctx: SeedContext) -> None:
                 invitation=invitation,
                 member_id=member_id,
                 submitted_at=when,
+                month=SurveyResponse.month_of(when),
                 nps=score,
                 tier=tiers.get(member_id) or "",
                 store_id=home_id,

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -282,6 +284,9 @@ class Response(models.Model):
         related_name="survey_responses",
     )
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now, db_index=True)
+    month = models.DateField(
+        _("month"), help_text=_("The first day of the month answered in, for trends.")
+    )
     nps = models.PositiveSmallIntegerField(_("NPS answer"), null=True, blank=True)
     csat = models.PositiveSmallIntegerField(_("satisfaction answer"), null=True, blank=True)
     tier = models.CharField(_("tier"), max_length=80, blank=True)
@@ -294,7 +299,10 @@ class Response(models.Model):
         verbose_name = _("survey answer")
         verbose_name_plural = _("survey answers")
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["survey", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["survey", "submitted_at"]),
+            models.Index(fields=["month", "survey"], name="feedback_response_month"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(nps__lte=10), name="feedback_response_nps_range"),
             models.CheckConstraint(
@@ -305,6 +313,16 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey} · {self.submitted_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.month is None and self.submitted_at is not None:
+            self.month = self.month_of(self.submitted_at)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def month_of(moment) -> datetime.date:
+        """The first day of the month `moment` falls in, in the club's time zone."""
+        return timezone.localtime(moment).date().replace(day=1)
 
 
 class Answer(models.Model):

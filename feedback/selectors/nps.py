@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
 
 from feedback.models import FollowUpCase, Question, Response
 
@@ -98,18 +97,17 @@ class NpsPoint:
 
 
 def nps_trend(*, survey_id: int | None = None, since=None, until=None) -> list[NpsPoint]:
-    """NPS by calendar month (in the current time zone), oldest first."""
+    """NPS by calendar month (in the club's time zone, stored with each answer), oldest first."""
     rows = (
         _responses(survey_id=survey_id, since=since, until=until)
         .filter(_ASKS_NPS)
-        .annotate(month=TruncMonth("submitted_at"))
         .values("month")
         .annotate(**_COUNTS)
         .order_by("month")
     )
     points = []
     for row in rows:
-        month: datetime.datetime = row.pop("month")
+        month: datetime.date = row.pop("month")
         points.append(NpsPoint(label=month.strftime("%Y-%m"), key=month, nps=Nps(**row)))
     return points
 

@@ -287,6 +287,7 @@ def survey_answer_submit(
         invitation=None if survey.anonymous else invitation,
         member=None if survey.anonymous else member,
         submitted_at=moment,
+        month=Response.month_of(moment),
         nps=by_kind.get(Question.Kind.NPS),
         csat=by_kind.get(Question.Kind.CSAT),
         tier=_tier_name(member),

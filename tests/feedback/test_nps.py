@@ -16,7 +16,14 @@ pytestmark = pytest.mark.django_db
 def _answers(survey, scores, *, when=None, tier=""):
     when = when or timezone.now()
     Response.objects.bulk_create(
-        Response(survey=survey, nps=score, submitted_at=when, tier=tier, channel="email")
+        Response(
+            survey=survey,
+            nps=score,
+            submitted_at=when,
+            month=Response.month_of(when),
+            tier=tier,
+            channel="email",
+        )
         for score in scores
     )
 
