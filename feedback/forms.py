@@ -72,3 +72,85 @@ class CaseCloseForm(forms.Form):
         help_text=_("Required: what you did for the member, for the record."),
     )
     resurvey = forms.BooleanField(label=_("Ask the member 'did we fix it?'"), required=False)
+
+
+class SuggestionFilterForm(forms.Form):
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[("trending", _("Trending")), ("votes", _("Most votes")), ("newest", _("Newest"))],
+    )
+    topic = forms.ChoiceField(label=_("Topic"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs) -> None:
+        from feedback.models import Suggestion
+
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = [("", _("All topics")), *Suggestion.Topic.choices]
+        self.fields["status"].choices = [("", _("All open and closed")), *Suggestion.Status.choices]
+
+
+class SuggestionForm(forms.Form):
+    title = forms.CharField(label=_("Your idea in one line"), max_length=140)
+    topic = forms.ChoiceField(label=_("What is it about?"))
+    body = forms.CharField(
+        label=_("Tell us more"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Markdown works: **bold**, *italic*, lists and links."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from feedback.models import Suggestion
+
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = Suggestion.Topic.choices
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+def add_service_errors(form: forms.Form, error) -> None:
+    """Put a service's ValidationError on the form's fields (or the form)."""
+    if hasattr(error, "error_dict"):
+        for key, errors in error.error_dict.items():
+            form.add_error(key if key in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class ConversationForm(forms.Form):
+    topic = forms.ChoiceField(label=_("What is it about?"))
+    subject = forms.CharField(label=_("Subject"), max_length=140)
+    body = forms.CharField(label=_("Your message"), widget=forms.Textarea(attrs={"rows": 6}))
+    attachment = forms.FileField(
+        label=_("Attachment"),
+        required=False,
+        help_text=_("A picture or a PDF, for example a receipt, at most 5 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif,application/pdf"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from feedback.models import Conversation
+
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = Conversation.Topic.choices
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 4}))
+    attachment = forms.FileField(
+        label=_("Attachment"),
+        required=False,
+        help_text=_("A picture or a PDF, at most 5 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif,application/pdf"}
+        ),
+    )

@@ -3,8 +3,8 @@
 - segment fields: NPS category (promoter/passive/detractor, latest answer within N days),
   answered a survey (within N days), has an open follow-up case;
 - member 360 timeline: survey answers and follow-up cases;
-- GDPR: answers (non-anonymous) and cases in the export; erasure keeps the figures and removes
-  the person (the member link, free-text answers, unfinished drafts);
+- GDPR: answers (non-anonymous), cases, suggestions, votes, comments and conversations in the
+  export; erasure keeps the figures and removes the person (see `feedback_erase`);
 - the purchase hook (surveys after a purchase), a home card (a survey waiting), dashboard tiles
   (NPS trend, overdue cases), the portal navigation and the back-office groups.
 
@@ -24,9 +24,21 @@ from django.utils.translation import gettext_lazy as _
 from core.dashboard import Period, backoffice_model_register, dashboard_tile_register
 from core.home import home_card_register
 from core.navigation import portal_nav_register
-from feedback.models import Answer, FollowUpCase, Invitation, Response
+from feedback.models import (
+    Answer,
+    Conversation,
+    ConversationMessage,
+    FollowUpCase,
+    Invitation,
+    Response,
+    Suggestion,
+    SuggestionComment,
+    SuggestionVote,
+)
+from feedback.selectors.conversations import conversation_unread_answer, inbox_figures
 from feedback.selectors.nps import cases_open, nps_summary, nps_trend
 from feedback.selectors.portal import survey_to_answer_first
+from feedback.selectors.suggestions import suggestions_top
 from feedback.services.triggers import survey_after_purchase
 from feedback.tokens import invitation_url
 from members.gdpr import gdpr_eraser_register, gdpr_exporter_register
@@ -168,6 +180,39 @@ def cases_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
     ]
 
 
+def suggestions_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
+    rows = Suggestion.objects.filter(author=member).order_by("-created_at", "-pk")[:limit]
+    return [
+        TimelineEntry(
+            at=s.created_at,
+            kind="suggestion",
+            title=_("Suggested “%(title)s”") % {"title": s.title},
+            detail=s.get_status_display(),
+            url=_admin_url("admin:feedback_suggestion_change", s.pk),
+        )
+        for s in rows
+    ]
+
+
+def conversations_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
+    rows = Conversation.objects.filter(member=member).order_by("-created_at", "-pk")[:limit]
+    return [
+        TimelineEntry(
+            at=c.created_at,
+            kind="conversation",
+            title=(
+                _("The club wrote: “%(subject)s”")
+                if c.started_by_staff
+                else _("Wrote to the club: “%(subject)s”")
+            )
+            % {"subject": c.subject},
+            detail=c.get_status_display(),
+            url=_admin_url("admin:feedback_conversation_change", c.pk),
+        )
+        for c in rows
+    ]
+
+
 # --- GDPR ----------------------------------------------------------------------------------------
 
 
@@ -214,13 +259,74 @@ def cases_export(*, member: Member) -> list[dict[str, Any]]:
     ]
 
 
+def suggestions_export(*, member: Member) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {
+            "what": "suggestion",
+            "when": s.created_at.isoformat(),
+            "suggestion": s.title,
+            "text": s.body,
+            "status": str(s.get_status_display()),
+        }
+        for s in Suggestion.objects.filter(author=member).order_by("created_at")
+    ]
+    rows += [
+        {
+            "what": "vote",
+            "when": v.created_at.isoformat(),
+            "suggestion": v.suggestion.title,
+            "text": "",
+            "status": "",
+        }
+        for v in SuggestionVote.objects.filter(member=member).select_related("suggestion")
+    ]
+    rows += [
+        {
+            "what": "comment",
+            "when": c.created_at.isoformat(),
+            "suggestion": c.suggestion.title,
+            "text": c.body,
+            "status": "",
+        }
+        for c in SuggestionComment.objects.filter(author=member).select_related("suggestion")
+    ]
+    return rows
+
+
+def conversations_export(*, member: Member) -> list[dict[str, Any]]:
+    messages = ConversationMessage.objects.filter(conversation__member=member).select_related(
+        "conversation"
+    )
+    return [
+        {
+            "conversation": m.conversation.subject,
+            "when": m.created_at.isoformat(),
+            "from": "club" if m.from_staff else "member",
+            "message": m.body,
+            "attachment": m.attachment_name,
+        }
+        for m in messages.order_by("conversation_id", "created_at")
+    ]
+
+
 def feedback_erase(*, member: Member) -> None:
-    """Keep the figures (scores, counts, dates), remove the person: the member link, what they
-    wrote in their own words, and unfinished drafts."""
+    """Keep the figures (scores, counts, votes, dates, response times), remove the person: the
+    member link, what they wrote in their own words (answers' free text, conversations), and
+    unfinished drafts. Their suggestions and comments stay on the board without their name, so
+    the discussion keeps its sense."""
     Answer.objects.filter(response__member=member).exclude(text="").update(text="")
     Response.objects.filter(member=member).update(member=None, invitation=None)
     FollowUpCase.objects.filter(member=member).update(member=None)
     Invitation.objects.filter(member=member).update(member=None, draft={})
+    SuggestionVote.objects.filter(member=member).update(member=None)
+    Suggestion.objects.filter(author=member).update(author=None)
+    SuggestionComment.objects.filter(author=member).update(author=None)
+    for message in ConversationMessage.objects.filter(conversation__member=member).exclude(
+        attachment=""
+    ):
+        message.attachment.delete(save=False)
+    ConversationMessage.objects.filter(conversation__member=member).delete()
+    Conversation.objects.filter(member=member).update(member=None, subject="—")
 
 
 # --- Home and dashboard --------------------------------------------------------------------------
@@ -231,6 +337,57 @@ def survey_home_card(request, member) -> dict[str, Any] | None:
     if invitation is None:
         return None
     return {"invitation": invitation, "url": invitation_url(invitation)}
+
+
+def answer_home_card(request, member) -> dict[str, Any] | None:
+    conversation = conversation_unread_answer(member=member)
+    if conversation is None:
+        return None
+    return {
+        "conversation": conversation,
+        "url": reverse("feedback:conversation", args=[conversation.pk]),
+    }
+
+
+def suggestions_tile(request, period: Period) -> dict[str, Any] | None:
+    top = suggestions_top(limit=5)
+    new = Suggestion.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    url = reverse("admin:feedback_suggestion_changelist")
+    return {
+        "figures": [
+            {"label": _("New suggestions"), "value": new.count(), "url": url + "?status__exact=new"}
+        ],
+        "rows": [
+            {
+                "label": s.title,
+                "value": str(s.votes),
+                "url": reverse("admin:feedback_suggestion_change", args=[s.pk]),
+            }
+            for s in top
+        ],
+        "note": _("The most voted open suggestions."),
+    }
+
+
+def inbox_tile(request, period: Period) -> dict[str, Any] | None:
+    figures = inbox_figures(since=period.start)
+    url = reverse("admin:feedback_conversation_changelist")
+    hours = figures["first_response_hours"]
+    return {
+        "figures": [
+            {
+                "label": _("Waiting for an answer"),
+                "value": inbox_figures()["open"],
+                "url": url + "?status__exact=open",
+            },
+            {
+                "label": _("Average time to first answer"),
+                "value": hours,
+                "display": _("%(h)s h") % {"h": hours} if hours is not None else "—",
+                "url": url,
+            },
+        ]
+    }
 
 
 def nps_tile(request, period: Period) -> dict[str, Any] | None:
@@ -294,9 +451,21 @@ def register() -> None:
     timeline_provider_register(cases_timeline)
     gdpr_exporter_register("survey_answers", answers_export)
     gdpr_exporter_register("followup_cases", cases_export)
+    timeline_provider_register(suggestions_timeline)
+    timeline_provider_register(conversations_timeline)
+    gdpr_exporter_register("suggestions", suggestions_export)
+    gdpr_exporter_register("conversations", conversations_export)
     gdpr_eraser_register(feedback_erase)
     purchase_recorded_register(survey_after_purchase)
     portal_nav_register(label=_("Surveys"), url_name="feedback:surveys", order=70)
+    portal_nav_register(label=_("Suggestions"), url_name="feedback:suggestions", order=71)
+    portal_nav_register(label=_("Contact"), url_name="feedback:contact", order=90)
+    home_card_register(
+        key="feedback.answer",
+        template="feedback/home_card_answer.html",
+        context=answer_home_card,
+        order=55,
+    )
     home_card_register(
         key="feedback.survey",
         template="feedback/home_card.html",
@@ -319,5 +488,29 @@ def register() -> None:
         permission="feedback.view_followupcase",
         order=51,
     )
-    for model in ("Survey", "Response", "FollowUpCase", "CaseRoute"):
+    dashboard_tile_register(
+        key="feedback.suggestions",
+        title=_("Top suggestions"),
+        group="communication",
+        data=suggestions_tile,
+        permission="feedback.view_suggestion",
+        order=52,
+    )
+    dashboard_tile_register(
+        key="feedback.inbox",
+        title=_("Member conversations"),
+        group="communication",
+        data=inbox_tile,
+        permission="feedback.view_conversation",
+        order=53,
+    )
+    for model in (
+        "Survey",
+        "Response",
+        "FollowUpCase",
+        "CaseRoute",
+        "Suggestion",
+        "Conversation",
+        "SavedReply",
+    ):
         backoffice_model_register(model=f"feedback.{model}", group="communication", order=50)

@@ -443,3 +443,5 @@ CELERY_BEAT_SCHEDULE["feedback-surveys-after-joining"] = {
     "task": "feedback.tasks.surveys_after_joining_task",
     "schedule": 6 * 3600.0,
 }
+# Conversations: the largest attachment a member or staff may add (images and PDF only).
+FEEDBACK_ATTACHMENT_MAX_BYTES = env.int("FEEDBACK_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -13,9 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback.models import Invitation, Question
+from core.api.pagination import DefaultPagination
+from core.idempotency import HEADER, idempotent
+from feedback.models import Invitation, Question, Suggestion
+from feedback.selectors.suggestions import SORTS, suggestion_get_for_member, suggestion_list
+from feedback.services.suggestions import suggestion_create, suggestion_unvote, suggestion_vote
 from feedback.services.surveys import survey_answer_submit, survey_questions
 from feedback.tokens import invitation_from_token
+from members.selectors.profiles import member_for_login
 
 ERROR = inline_serializer(
     "FeedbackError",
@@ -27,6 +32,13 @@ ERROR = inline_serializer(
         ),
     },
 )
+
+
+def own_member(request: Request):
+    member = member_for_login(user=request.user)
+    if member is None:
+        raise NotFound(_("This login has no membership."))
+    return member
 
 
 def _invitation(token: str) -> Invitation:
@@ -142,3 +154,120 @@ class AnswerSubmitApi(APIView):
                 body["detail"] = _("Some answers need another look.")
             return Response(body, status=statuses.get(code, status.HTTP_400_BAD_REQUEST))
         return Response({"survey": invitation.survey_id}, status=status.HTTP_201_CREATED)
+
+
+# --- Suggestions ---------------------------------------------------------------------------------
+
+
+class SuggestionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    topic = serializers.ChoiceField(choices=Suggestion.Topic.choices)
+    body_html = serializers.CharField()
+    status = serializers.ChoiceField(choices=Suggestion.Status.choices)
+    answer_html = serializers.CharField()
+    votes = serializers.IntegerField()
+    comments = serializers.IntegerField()
+    voted = serializers.BooleanField()
+    mine = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_mine(self, suggestion: Suggestion) -> bool:
+        member = self.context.get("member")
+        return member is not None and suggestion.author_id == member.pk
+
+
+def _refusal(error: DjangoValidationError) -> Response:
+    body: dict = {"detail": error.messages[0], "code": getattr(error, "code", None) or "invalid"}
+    if hasattr(error, "error_dict"):
+        body["errors"] = {
+            k: [m for e in v for m in e.messages] for k, v in error.error_dict.items()
+        }
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+class SuggestionListCreateApi(APIView):
+    """GET: the suggestions board (sorted, filtered, paginated). POST: propose an idea
+    (Idempotency-Key honoured)."""
+
+    class FilterSerializer(serializers.Serializer):
+        sort = serializers.ChoiceField(choices=SORTS, required=False, default="trending")
+        status = serializers.ChoiceField(choices=Suggestion.Status.choices, required=False)
+        topic = serializers.ChoiceField(choices=Suggestion.Topic.choices, required=False)
+        q = serializers.CharField(required=False, max_length=100)
+
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=140)
+        topic = serializers.ChoiceField(choices=Suggestion.Topic.choices)
+        body = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+    @extend_schema(
+        parameters=[FilterSerializer, OpenApiParameter("page", int)],
+        responses=SuggestionOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        member = own_member(request)
+        rows = suggestion_list(
+            member=member,
+            sort=data.get("sort", "trending"),
+            status=data.get("status", ""),
+            topic=data.get("topic", ""),
+            search=data.get("q", "").strip(),
+        )
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(
+            SuggestionOutput(page, many=True, context={"member": member}).data
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=False)],
+        responses={201: SuggestionOutput, 400: ERROR},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = own_member(request)
+        try:
+            suggestion = suggestion_create(member=member, **data.validated_data)
+        except DjangoValidationError as error:
+            return _refusal(error)
+        suggestion.voted = False  # type: ignore[attr-defined]
+        return Response(
+            SuggestionOutput(suggestion, context={"member": member}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SuggestionVoteApi(APIView):
+    """POST: vote for a suggestion; DELETE: take the vote back (Idempotency-Key honoured)."""
+
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=False)],
+        responses={200: SuggestionOutput, 400: ERROR, 404: ERROR},
+    )
+    @idempotent
+    def post(self, request: Request, suggestion_id: int) -> Response:
+        member = own_member(request)
+        suggestion = suggestion_get_for_member(suggestion_id=suggestion_id, member=member)
+        try:
+            suggestion = suggestion_vote(member=member, suggestion=suggestion)
+        except DjangoValidationError as error:
+            return _refusal(error)
+        suggestion.voted = True  # type: ignore[attr-defined]
+        return Response(SuggestionOutput(suggestion, context={"member": member}).data)
+
+    @extend_schema(request=None, responses={200: SuggestionOutput, 404: ERROR})
+    @idempotent
+    def delete(self, request: Request, suggestion_id: int) -> Response:
+        member = own_member(request)
+        suggestion = suggestion_get_for_member(suggestion_id=suggestion_id, member=member)
+        suggestion = suggestion_unvote(member=member, suggestion=suggestion)
+        suggestion.voted = False  # type: ignore[attr-defined]
+        return Response(SuggestionOutput(suggestion, context={"member": member}).data)
