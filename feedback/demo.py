@@ -10,6 +10,7 @@ import random
 
 from django.utils import timezone
 
+from core.markup import markdown_render
 from core.seeding import SeedContext, demo_seeder
 from feedback.models import Answer, CaseRoute, FollowUpCase, Invitation, Question, Survey
 from feedback.models import Response as SurveyResponse
@@ -247,4 +248,194 @@ def seed_feedback(ctx: SeedContext) -> None:
     ctx.out(
         f"  3 surveys, {len(responses)} NPS answers over a year, "
         f"{len(cases)} follow-up cases ({open_cases} open)"
+    )
+
+
+IDEAS = [
+    (
+        "range",
+        "Fler veganska alternativ i sortimentet",
+        "Gärna både skor och väskor utan läder.",
+        "planned",
+        "Bra idé! Vi tar in en vegansk kollektion till våren.",
+    ),
+    (
+        "service",
+        "Längre öppettider på lördagar",
+        "Butiken stänger 16, det är för tidigt.",
+        "under_review",
+        "",
+    ),
+    (
+        "events",
+        "Klubbträffar i Göteborg också",
+        "Det mesta händer i Stockholm.",
+        "in_progress",
+        "Första träffen i Göteborg blir i mars.",
+    ),
+    ("club", "Kunna skänka poäng till en vän", "", "new", ""),
+    (
+        "range",
+        "Reparationsservice för skor",
+        "Hellre laga än köpa nytt.",
+        "done",
+        "Nu finns skomakare i tre av våra butiker!",
+    ),
+    (
+        "service",
+        "Cykelparkering vid butiken i Malmö",
+        "",
+        "declined",
+        "Tyvärr äger vi inte marken utanför, men vi har frågat fastighetsägaren.",
+    ),
+    ("events", "Stickcafé en gång i månaden", "Vi är många som stickar!", "new", ""),
+    (
+        "club",
+        "Donate points to charity every month",
+        "An automatic monthly donation would be nice.",
+        "new",
+        "",
+    ),
+    ("range", "More sizes online", "Size 46 is always sold out.", "under_review", ""),
+    ("service", "Kvällsöppet i Uppsala", "", "duplicate", ""),
+]
+COMMENTS = [
+    "Håller med!",
+    "Ja, gärna!",
+    "Det vore toppen.",
+    "+1 från mig",
+    "Great idea.",
+    "Instämmer helt.",
+]
+QUESTIONS = [
+    (
+        "points",
+        "Poängen från mitt köp syns inte",
+        "Jag handlade i butiken i lördags men fick inga poäng.",
+        "Hej! Kassan var offline en stund i lördags. Vi har lagt till dina 499 poäng nu.",
+    ),
+    ("order", "Fel storlek levererad", "Jag beställde 38 men fick 40.", ""),
+    (
+        "membership",
+        "Byta e-postadress",
+        "Hur byter jag e-postadress på mitt konto?",
+        "Du byter den under Profil → E-postadresser. Säg till om det krånglar!",
+    ),
+]
+
+
+@demo_seeder(order=81)
+def seed_board_and_inbox(ctx: SeedContext) -> None:
+    """Suggestions with votes, comments and staff answers; conversations, some answered."""
+    from feedback.models import (
+        Conversation,
+        ConversationMessage,
+        SavedReply,
+        Suggestion,
+        SuggestionComment,
+        SuggestionVote,
+    )
+
+    rng = random.Random(f"{ctx.seed}-board")  # noqa: S311 - demo data, not secrets
+    members = ctx.made.get("members", [])
+    if len(members) < 3:
+        return
+    staff = ctx.made.get("staff", {})
+    answerer = staff.get("marketer") or staff.get("club admin")
+    now = timezone.now()
+    ids = [m[0] for m in members]
+    suggestions = []
+    for topic, title, body, status, answer in IDEAS:
+        created = now - datetime.timedelta(days=rng.randint(2, 200))
+        suggestions.append(
+            Suggestion(
+                author_id=rng.choice(ids[1:]),
+                topic=topic,
+                title=title,
+                body=body,
+                body_html=markdown_render(body),
+                status=status,
+                answer=answer,
+                answer_html=markdown_render(answer),
+                answered_by=answerer if answer else None,
+                answered_at=created + datetime.timedelta(days=3) if answer else None,
+                created_at=created,
+                last_activity_at=created,
+                points_awarded=status in ("planned", "in_progress", "done"),
+                duplicate_of=None,
+            )
+        )
+    # The duplicate points at the Saturday opening hours idea.
+    Suggestion.objects.bulk_create(suggestions[:-1])
+    suggestions[-1].duplicate_of = suggestions[1]
+    suggestions[-1].answer = "Samma idé som ”Längre öppettider på lördagar”: rösta gärna där."
+    suggestions[-1].answer_html = markdown_render(suggestions[-1].answer)
+    suggestions[-1].save()
+    votes, comments = [], []
+    for suggestion in suggestions:
+        if suggestion.status == "duplicate":
+            continue
+        count = min(len(ids) - 1, rng.randint(3, max(4, len(ids) // 6)))
+        voters = [m for m in rng.sample(ids, count) if m != suggestion.author_id]
+        for voter in voters:
+            at = suggestion.created_at + (now - suggestion.created_at) * rng.random()
+            votes.append(SuggestionVote(suggestion=suggestion, member_id=voter, created_at=at))
+        for _n in range(rng.randint(0, 4)):
+            text = rng.choice(COMMENTS)
+            comments.append(
+                SuggestionComment(
+                    suggestion=suggestion,
+                    author_id=rng.choice(ids),
+                    body=text,
+                    body_html=markdown_render(text),
+                    created_at=suggestion.created_at + datetime.timedelta(days=rng.randint(0, 2)),
+                )
+            )
+        suggestion.votes = len(voters)
+        suggestion.comments = sum(1 for c in comments if c.suggestion is suggestion)
+        suggestion.last_activity_at = max(
+            [v.created_at for v in votes if v.suggestion is suggestion] or [suggestion.created_at]
+        )
+    SuggestionVote.objects.bulk_create(votes)
+    SuggestionComment.objects.bulk_create(comments)
+    Suggestion.objects.bulk_update(suggestions, ["votes", "comments", "last_activity_at"])
+
+    SavedReply.objects.bulk_create(
+        [
+            SavedReply(
+                title="Poäng saknas",
+                body="Hej! Vi har tittat på ditt köp och lagt till poängen. Välkommen åter!",
+            ),
+            SavedReply(
+                title="Byte och retur",
+                body="Hej! Du kan byta varan i valfri butik inom 60 dagar med kvittot.",
+            ),
+        ]
+    )
+    store_staff = staff.get("store staff")
+    for n, (topic, subject, body, reply) in enumerate(QUESTIONS):
+        member_id = ids[0] if n == 0 else rng.choice(ids[1:])
+        started = now - datetime.timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8))
+        answered = started + datetime.timedelta(hours=rng.randint(2, 20)) if reply else None
+        conversation = Conversation.objects.create(
+            member_id=member_id,
+            subject=subject,
+            topic=topic,
+            status="answered" if reply else "open",
+            assigned_to=store_staff if reply else None,
+            created_at=started,
+            first_response_at=answered,
+            last_message_at=answered or started,
+        )
+        ConversationMessage.objects.create(conversation=conversation, body=body, created_at=started)
+        if reply:
+            ConversationMessage.objects.create(
+                conversation=conversation,
+                body=reply,
+                from_staff=True,
+                author=store_staff,
+                created_at=answered,
+            )
+    ctx.out(
+        f"  {len(suggestions)} suggestions with {len(votes)} votes, {len(QUESTIONS)} conversations"
     )
