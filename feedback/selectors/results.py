@@ -10,7 +10,8 @@ from typing import Any
 from django.db.models import Count, Q
 
 from feedback.models import Answer, Invitation, Question, Survey
-from feedback.selectors.nps import nps_breakdown, nps_summary, nps_trend
+from feedback.selectors.nps import nps_breakdown, nps_for_members, nps_summary, nps_trend
+from members.selectors.segments import segment_list, segment_members
 
 WIDTH, HEIGHT, PAD = 640, 220, 32
 
@@ -135,6 +136,18 @@ def response_rates(*, survey: Survey) -> list[dict[str, Any]]:
     ]
 
 
+def nps_by_segments(*, survey: Survey) -> list[dict[str, Any]]:
+    """NPS among the members of each saved segment (as the segment stands now): one query per
+    segment, for the handful of segments a club keeps."""
+    rows = []
+    for segment in segment_list():
+        nps = nps_for_members(
+            member_ids=segment_members(rules=segment.rules).values("pk"), survey_id=survey.pk
+        )
+        rows.append({"label": segment.name, "nps": nps})
+    return rows
+
+
 def survey_results(*, survey: Survey) -> dict[str, Any]:
     questions = list(survey.questions.order_by("order", "pk"))
     has_nps = any(q.kind == Question.Kind.NPS for q in questions)
@@ -146,6 +159,7 @@ def survey_results(*, survey: Survey) -> dict[str, Any]:
         "chart": nps_chart(trend),
         "by_tier": nps_breakdown(by="tier", survey_id=survey.pk) if has_nps else [],
         "by_store": nps_breakdown(by="store", survey_id=survey.pk) if has_nps else [],
+        "by_segment": nps_by_segments(survey=survey) if has_nps and not survey.anonymous else [],
         "distribution": _distribution(questions, survey),
         "rates": response_rates(survey=survey),
     }
