@@ -95,24 +95,25 @@ class SurveyByTokenApi(APIView):
         return Response(SurveyOutput(_invitation(token)).data)
 
 
+class AnswerInput(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+    answers = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text=_(
+            "Question id → the answer: a number, a choice number (from 1), a list of choice "
+            "numbers, or text."
+        ),
+    )
+
+
 class AnswerSubmitApi(APIView):
     """POST: answer a survey with the personal link's token. One answer per invitation: a
     second submission gets 409. Refusals name the question (`errors`, keyed `q<id>`)."""
 
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
-        token = serializers.CharField(max_length=200)
-        answers = serializers.DictField(
-            child=serializers.JSONField(),
-            help_text=_(
-                "Question id → the answer: a number, a choice number (from 1), a list "
-                "of choice numbers, or text."
-            ),
-        )
-
     @extend_schema(
-        request=InputSerializer,
+        request=AnswerInput,
         responses={
             201: inline_serializer("AnswerCreated", {"survey": serializers.IntegerField()}),
             400: ERROR,
@@ -123,7 +124,7 @@ class AnswerSubmitApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = AnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = _invitation(data.validated_data["token"])
         raw = {}
@@ -190,23 +191,23 @@ class SuggestionListCreateApi(APIView):
     """GET: the suggestions board (sorted, filtered, paginated). POST: propose an idea
     (Idempotency-Key honoured)."""
 
-    class FilterSerializer(serializers.Serializer):
+    class SuggestionFilter(serializers.Serializer):
         sort = serializers.ChoiceField(choices=SORTS, required=False, default="trending")
         status = serializers.ChoiceField(choices=Suggestion.Status.choices, required=False)
         topic = serializers.ChoiceField(choices=Suggestion.Topic.choices, required=False)
         q = serializers.CharField(required=False, max_length=100)
 
-    class InputSerializer(serializers.Serializer):
+    class SuggestionInput(serializers.Serializer):
         title = serializers.CharField(max_length=140)
         topic = serializers.ChoiceField(choices=Suggestion.Topic.choices)
         body = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
 
     @extend_schema(
-        parameters=[FilterSerializer, OpenApiParameter("page", int)],
+        parameters=[SuggestionFilter, OpenApiParameter("page", int)],
         responses=SuggestionOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.SuggestionFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         member = own_member(request)
@@ -224,13 +225,13 @@ class SuggestionListCreateApi(APIView):
         )
 
     @extend_schema(
-        request=InputSerializer,
+        request=SuggestionInput,
         parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=False)],
         responses={201: SuggestionOutput, 400: ERROR},
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.SuggestionInput(data=request.data)
         data.is_valid(raise_exception=True)
         member = own_member(request)
         try:
