@@ -241,6 +241,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CLUB_NAME}] "
+ACCOUNT_FORMS = {"add_email": "members.forms.AddEmailForm"}  # hardening-auth: no one else's address
 # --- hardening-auth: lock-out and client addresses ---------------------------------------------
 # Failed logins: LOGIN_ATTEMPTS_LIMIT per (account, client address) and LOGIN_ADDRESS_ATTEMPTS_LIMIT
 # per address across accounts, both per LOGIN_ATTEMPTS_WINDOW; LOGIN_ACCOUNT_ATTEMPTS_LIMIT per
