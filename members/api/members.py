@@ -96,9 +96,10 @@ class MemberOutput(serializers.Serializer):
     number = serializers.CharField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    email = serializers.EmailField()
+    # Blank for a member who gave none (enrolled in store with a phone number only).
+    email = serializers.CharField(help_text="An e-mail address, or blank.")
     phone = serializers.CharField()
-    birth_date = serializers.DateField()
+    birth_date = serializers.DateField(allow_null=True)
     postcode = serializers.CharField()
     city = serializers.CharField()
     language = serializers.CharField()
@@ -129,9 +130,11 @@ class StaffMemberOutput(MemberOutput):
     def get_fields(self):
         fields = super().get_fields()
         for name, field in fields.items():
-            # Optional in the schema: which of them a caller gets depends on their role.
+            # Optional in the schema: which of them a caller gets depends on their role. (An
+            # output-only serializer: read_only would make the schema list them as required.)
             if name not in BASE_MEMBER_FIELDS:
                 field.required = False
+                field.read_only = False
         visible = self.context.get("member_fields")
         if visible is None:
             return fields
