@@ -169,3 +169,18 @@ def test_x_forwarded_for_does_not_buy_a_fresh_budget_without_trusted_proxies(cli
 
     # then the connection's address is what counts, and it is locked
     assert LOCKED_OUT in _errors(response)
+
+
+def test_a_staff_account_lockout_across_addresses_is_audited(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "login_failed_account": "3/1h/key",
+    }
+    staff = StaffFactory()
+    _spread_failures(client, staff.email, 3)
+
+    response = _login(client, staff.email, PASSWORD, "192.0.2.250")
+
+    assert LOCKED_OUT in _errors(response)
+    entry = AuditLogEntry.objects.get(action="account.lockout")
+    assert entry.details == {"scope": "account", "address": "192.0.2.250"}
