@@ -187,6 +187,12 @@ class MemberAdmin(Member360AdminMixin, MemberDataAdminMixin, admin.ModelAdmin):
             member.label_without_contact = True  # its title and breadcrumbs: display name only
         return member
 
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        if not self._shows(request, "email"):
+            changelist.search_help_text = _("Membership number.")
+        return changelist
+
     def get_search_fields(self, request: HttpRequest):
         if not self._shows(request, "email"):
             return ["=number"]

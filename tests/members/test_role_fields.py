@@ -140,9 +140,11 @@ def test_the_admin_gives_each_role_its_fields(role, page, member, staff_admin):
     text = response.content.decode()
     shown = {field for field, value in SECRETS.items() if value in text}
     if page == "search":
-        # a search by e-mail finds the member only for roles that may see e-mail addresses
+        # a search by e-mail finds the member only for roles that may see e-mail addresses,
+        # and the search box says what it searches
         found = member.number in text
         assert found == ("email" in EXPECTED[role])
+        assert ("e-mail or phone" in text) == ("email" in EXPECTED[role])
         return
     if page == "changelist":
         # the list shows e-mail and city at most
