@@ -10,6 +10,8 @@ wrong).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group
@@ -37,7 +39,9 @@ from tests.rewards.factories import RewardFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-EXAMPLES_PER_OPERATION = 25
+# A deeper search by hand: LOJAL_FUZZ_EXAMPLES=500 LOJAL_FUZZ_RANDOM=1 pytest tests/test_api_fuzz.py
+EXAMPLES_PER_OPERATION = int(os.environ.get("LOJAL_FUZZ_EXAMPLES", "25"))
+DERANDOMIZE = os.environ.get("LOJAL_FUZZ_RANDOM") != "1"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -81,7 +85,7 @@ def _fuzz(schema, *, headers: dict[str, str], examples: int) -> list[str]:
         @hypothesis_settings(
             max_examples=examples,
             deadline=None,
-            derandomize=True,
+            derandomize=DERANDOMIZE,
             database=None,
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),

@@ -105,3 +105,20 @@ def test_an_api_address_with_nul_is_a_400(staff_api_client, path):
 
     assert response.status_code == 400
     assert "detail" in response.json()
+
+
+def test_a_refusal_with_a_translated_message_is_stored_for_its_idempotency_key(staff_api_client):
+    # given a bad batch sent with an Idempotency-Key (its refusal is a lazily translated text)
+    first = staff_api_client.post(
+        "/api/v1/purchases/", [], format="json", HTTP_IDEMPOTENCY_KEY="empty-batch"
+    )
+
+    # when it is sent again
+    again = staff_api_client.post(
+        "/api/v1/purchases/", [], format="json", HTTP_IDEMPOTENCY_KEY="empty-batch"
+    )
+
+    # then it was a 400 both times, the second a replay of the first
+    assert first.status_code == again.status_code == 400
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
