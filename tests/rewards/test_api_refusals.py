@@ -63,7 +63,16 @@ def test_a_reward_the_member_cannot_see_is_a_404_like_a_missing_one(
     assert not Redemption.objects.exists()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/rewards/-1/redeem/", "/api/v1/rewards/abc/redeem/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/rewards/-1/redeem/",
+        "/api/v1/rewards/abc/redeem/",
+        "/api/v1/rewards/0/redeem/",
+        f"/api/v1/rewards/{2**63}/redeem/",
+        "/api/v1/rewards/3280217713088184659886384829331144704/redeem/",
+    ],
+)
 def test_a_negative_or_malformed_id_is_a_json_404(path, member_api_client, member):
     response = member_api_client.post(path, HTTP_IDEMPOTENCY_KEY="k")
 
