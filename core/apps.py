@@ -8,6 +8,13 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Core")
 
+    def ready(self) -> None:
+        from django.urls import register_converter
+
+        from .converters import DatabaseIdConverter
+
+        register_converter(DatabaseIdConverter, "dbid")
+
 
 class LojalAdminConfig(admin_apps.AdminConfig):
     default = False

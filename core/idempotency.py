@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils import encoders
 
 from .models import IdempotencyKey
 
@@ -105,6 +106,9 @@ def _claim(*, user_id: int, key: str, fingerprint: str) -> int | None:
 
 def _store(record_id: int, status_code: int, body) -> None:
     field = IdempotencyKey._meta.get_field("response_body")
+    # As the response renders it: DRF's encoder turns lazy translations, decimals and dates into
+    # JSON, which the plain JSONField encoder refuses (a 500 after the view had answered).
+    body = json.loads(json.dumps(body, cls=encoders.JSONEncoder))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {connection.ops.quote_name(IdempotencyKey._meta.db_table)} "  # noqa: S608 - name from _meta, values bound

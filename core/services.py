@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from django.db import models
 from django.http import HttpRequest
 
 from .models import AuditLogEntry
+from .net import client_address
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # Behind a proxy, SECURE_PROXY_SSL_HEADER's proxy sets X-Forwarded-For; REMOTE_ADDR otherwise.
-    # Anything a client sent that is not an address (junk would break the inet column) is ignored.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    for candidate in (forwarded.split(",")[0], request.META.get("REMOTE_ADDR") or ""):
-        try:
-            return str(ipaddress.ip_address(candidate.strip()))
-        except ValueError:
-            continue
-    return None
+    """The client's address (core.net.client_address: X-Forwarded-For only from trusted proxies)."""
+    return client_address(request)
 
 
 def audit_log(

@@ -1,10 +1,16 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.utils import translation
 
 from core.email import email_send_later
+from core.net import client_address
+from core.services import audit_log
 
-from .models import normalize_email
+from .models import User, normalize_email
 
 # The referral code (the referrer's membership number) from the sign-up link ?ref=…, kept in
 # the session from the sign-up page to the sign-up signal (members.receivers).
@@ -32,6 +38,88 @@ class AccountAdapter(DefaultAccountAdapter):
         if credentials.get("email"):
             credentials["email"] = normalize_email(credentials["email"])
         return super().authenticate(request, **credentials)
+
+    # --- Lock-out -----------------------------------------------------------------------------
+    # Failed logins are counted per (account, client address) and per address across accounts
+    # (ACCOUNT_RATE_LIMITS["login_failed"]), so wrong passwords from one place lock out that place,
+    # not the member. A slower per-account limit ("login_failed_account") stops guessing spread
+    # over many addresses; it is neither counted nor applied at an address the account has
+    # logged in from (remembered LOGIN_KNOWN_ADDRESS_DAYS), so an attacker cannot lock a real
+    # member out of the place they use. Staff lock-outs are written to the audit log.
+
+    def get_client_ip(self, request) -> str:
+        address = client_address(request)
+        if not address:
+            raise PermissionDenied("Unable to determine the client's address")
+        return address
+
+    def _login_account(self, request, credentials) -> str:
+        site = get_current_site(request)
+        return f"{site.domain}:{normalize_email(credentials.get('email', ''))}"
+
+    def _known_address_key(self, account: str, address: str) -> str:
+        return f"lojal:login-known:{account}|{address}"
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        account = self._login_account(request, credentials)
+        address = self.get_client_ip(request)
+        usage = ratelimit.consume(
+            request, app="allauth.account", action="login_failed", key=f"{account}|{address}"
+        )
+        scope = "address"
+        if usage is not None and not cache.get(self._known_address_key(account, address)):
+            account_usage = ratelimit.consume(
+                request, app="allauth.account", action="login_failed_account", key=account
+            )
+            if account_usage is None:
+                usage.rollback()
+                usage, scope = None, "account"
+            else:
+                usage.usage.extend(account_usage.usage)
+        # allauth rolls this back when the password is right: only failures count.
+        self._login_failed_rl_usage = usage
+        if usage is None:
+            self._lockout_audit(request, credentials, scope=scope, address=address)
+            raise self.validation_error("too_many_login_attempts")
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        # After a password reset: the resetting address and the account start afresh.
+        account = self._login_account(request, credentials)
+        address = self.get_client_ip(request)
+        for action, key in (
+            ("login_failed", f"{account}|{address}"),
+            ("login_failed_account", account),
+        ):
+            ratelimit.clear(request, app="allauth.account", action=action, key=key)
+
+    def _lockout_audit(self, request, credentials, *, scope: str, address: str) -> None:
+        """Audit a refused staff login, once per account, scope and address and window."""
+        email = normalize_email(credentials.get("email", ""))
+        staff = User.objects.filter(email=email, is_staff=True).first()
+        if staff is None:
+            return
+        window = ratelimit.parse_duration(settings.LOGIN_ATTEMPTS_WINDOW)
+        if not cache.add(f"lojal:lockout-audited:{staff.pk}|{scope}|{address}", 1, int(window)):
+            return
+        audit_log(
+            action="account.lockout",
+            actor=staff,
+            target=staff,
+            request=request,
+            details={"scope": scope, "address": address},
+        )
+
+    def login(self, request, user) -> None:
+        super().login(request, user)
+        email = getattr(user, "email", "")
+        address = client_address(request)
+        if email and address:
+            account = self._login_account(request, {"email": email})
+            cache.set(
+                self._known_address_key(account, address),
+                1,
+                settings.LOGIN_KNOWN_ADDRESS_DAYS * 24 * 3600,
+            )
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         message = self.render_mail(template_prefix, email, context)

@@ -262,15 +262,30 @@ class Member(models.Model):
             ("export_member", _("Can export members (CSV, ad-platform match)")),
             ("import_member", _("Can import members and purchases from CSV")),
             ("erase_member", _("Can erase a member's personal data")),
+            ("view_member_contact", _("Can see members' names and contact details")),
+            ("view_member_profile", _("Can see members' language, store, interests and source")),
+            ("view_member_personal", _("Can see members' birth dates and addresses")),
+            ("view_member_notes", _("Can see staff notes on members")),
         ]
 
     def __str__(self) -> str:
+        # The admin names a member by display name and number alone to a role that may not see
+        # the whole name or e-mail (members.admin.profiles sets this on the object it shows).
+        if self.__dict__.get("label_without_contact"):
+            return f"{self.display_name} ({self.number})"
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{name or self.email or _('Member')} ({self.number})"
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        """The first name and the initial of the last ("Anna K."): who a member is in the
+        forums, for staff who may not see the whole name."""
+        initial = f"{self.last_name[:1]}." if self.last_name else ""
+        return f"{self.first_name} {initial}".strip() or str(_("Member"))
 
 
 class ConsentPurpose(models.TextChoices):

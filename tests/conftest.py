@@ -123,3 +123,11 @@ def roles_survive_flush(django_db_setup, django_db_blocker):
     yield lambda: _roles_restore(snapshot)
     with django_db_blocker.unblock():
         _roles_restore(snapshot)
+
+
+@pytest.fixture
+def staff_api_client(db) -> APIClient:
+    """An API client of a superuser (every permission)."""
+    client = APIClient()
+    client.force_authenticate(user=StaffFactory(is_superuser=True))
+    return client

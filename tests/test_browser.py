@@ -44,6 +44,9 @@ def browser_page(live_server, monkeypatch):
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
         )
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        # Waits end on events (load, a selector, a URL); the time-out only stops a broken page
+        # from hanging, so it is far beyond what a busy 2-core machine needs (default 30 s).
+        context.set_default_timeout(180_000)
         context.expose_function("reportCspViolation", lambda text: problems.append(f"CSP: {text}"))
         context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = context.new_page()

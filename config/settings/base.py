@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.api.middleware.ApiNulMiddleware",  # hardening-auth: NUL in an API address is a 400
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -241,12 +242,28 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CLUB_NAME}] "
+ACCOUNT_FORMS = {"add_email": "members.forms.AddEmailForm"}  # hardening-auth: no one else's address
+# --- hardening-auth: lock-out and client addresses ---------------------------------------------
+# Failed logins: LOGIN_ATTEMPTS_LIMIT per (account, client address) and LOGIN_ADDRESS_ATTEMPTS_LIMIT
+# per address across accounts, both per LOGIN_ATTEMPTS_WINDOW; LOGIN_ACCOUNT_ATTEMPTS_LIMIT per
+# account across addresses per LOGIN_ACCOUNT_ATTEMPTS_WINDOW, except at addresses the account
+# logged in from in the last LOGIN_KNOWN_ADDRESS_DAYS (members.adapters).
 LOGIN_ATTEMPTS_LIMIT = env.int("LOGIN_ATTEMPTS_LIMIT", default=5)
 LOGIN_ATTEMPTS_WINDOW = env("LOGIN_ATTEMPTS_WINDOW", default="5m")
+LOGIN_ADDRESS_ATTEMPTS_LIMIT = env.int("LOGIN_ADDRESS_ATTEMPTS_LIMIT", default=20)
+LOGIN_ACCOUNT_ATTEMPTS_LIMIT = env.int("LOGIN_ACCOUNT_ATTEMPTS_LIMIT", default=50)
+LOGIN_ACCOUNT_ATTEMPTS_WINDOW = env("LOGIN_ACCOUNT_ATTEMPTS_WINDOW", default="1h")
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
+# Proxies in front of the app that append to X-Forwarded-For (core.net.client_address); 0: the
+# header is ignored and the connection's address is the client's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# --- end hardening-auth -------------------------------------------------------------------------
 ACCOUNT_RATE_LIMITS = {
-    # Failed logins per e-mail address and per IP; the admin login goes through the same view.
+    # Failed logins (key: account and address; ip: per address); the admin login goes through
+    # the same view. The per-account limit is members.adapters' own action.
     "login_failed": f"{LOGIN_ATTEMPTS_LIMIT}/{LOGIN_ATTEMPTS_WINDOW}/key,"
-    f"{LOGIN_ATTEMPTS_LIMIT * 4}/{LOGIN_ATTEMPTS_WINDOW}/ip",
+    f"{LOGIN_ADDRESS_ATTEMPTS_LIMIT}/{LOGIN_ATTEMPTS_WINDOW}/ip",
+    "login_failed_account": f"{LOGIN_ACCOUNT_ATTEMPTS_LIMIT}/{LOGIN_ACCOUNT_ATTEMPTS_WINDOW}/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
@@ -336,14 +353,21 @@ SMS_SENDER = env("SMS_SENDER", default=CLUB_NAME[:11])
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes a missing or wrong credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "members.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
+    # hardening-auth: bodies with NUL characters or absurd nesting are a 400 (core.api.parsers)
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.JSONParser",
+        "core.api.parsers.FormParser",
+        "core.api.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",  # hardening-auth: errors, pagination
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttling.AnonRateThrottle",
         "core.api.throttling.UserRateThrottle",
@@ -353,6 +377,8 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="6000/min"),
     },
 }
+# hardening-auth: failed token authentications per client address (core.api.throttling); "" off.
+API_THROTTLE_AUTH_FAILURES = env("API_THROTTLE_AUTH_FAILURES", default="20/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{CLUB_NAME} API",
     "DESCRIPTION": "Integrations for the club: purchases from tills and web shops, member sync.",
@@ -363,6 +389,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # hardening-auth: <dbid:…> routes (core.converters) take database ids only
+    "PATH_CONVERTER_OVERRIDES": {
+        "dbid": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}
+    },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 

@@ -13,10 +13,13 @@ demo) in Django's cache.
 from __future__ import annotations
 
 import functools
+import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
+
+from core.net import client_address
 
 KEY_PREFIX = "lojal:throttle:"
 
@@ -65,6 +68,11 @@ class FixedWindowMixin:
     def wait(self) -> float:
         return max(self.retry_after, 0.0)
 
+    def get_ident(self, request) -> str:
+        # One reading of the client's address for every limit (X-Forwarded-For only as far as
+        # TRUSTED_PROXY_COUNT allows), not DRF's NUM_PROXIES.
+        return client_address(request) or "unknown"
+
 
 class UserRateThrottle(FixedWindowMixin, throttling.UserRateThrottle):
     """Per logged-in user (rate: API_THROTTLE_USER); anonymous requests per address."""
@@ -72,3 +80,43 @@ class UserRateThrottle(FixedWindowMixin, throttling.UserRateThrottle):
 
 class AnonRateThrottle(FixedWindowMixin, throttling.AnonRateThrottle):
     """Anonymous requests per address (rate: API_THROTTLE_ANON)."""
+
+
+# --- Failed authentication ----------------------------------------------------------------------
+# Authentication runs before DRF's throttles, so a request with a wrong token never reached them.
+# Failed authentications are counted per client address and fixed window; past the rate
+# (API_THROTTLE_AUTH_FAILURES), credentials from that address are not even looked at until the
+# window ends: the answer is 429 with Retry-After.
+
+
+def _auth_failure_window(request) -> tuple[str, int, float]:
+    count, period = settings.API_THROTTLE_AUTH_FAILURES.split("/")
+    num_requests = int(count)
+    duration = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    now = time.time()
+    window = int(now // duration)
+    key = f"authfail:{client_address(request) or 'unknown'}:{window}"
+    return key, num_requests, (window + 1) * duration - now
+
+
+def _window_count(key: str) -> int:
+    if settings.REDIS_URL:
+        return int(_redis().get(KEY_PREFIX + key) or 0)
+    return int(cache.get(KEY_PREFIX + key) or 0)
+
+
+def authentication_failures_check(request) -> None:
+    """Raise Throttled (429) while the client's address is over its failed-authentication rate."""
+    if not settings.API_THROTTLE_AUTH_FAILURES:
+        return
+    key, limit, retry_after = _auth_failure_window(request)
+    if _window_count(key) >= limit:
+        raise exceptions.Throttled(wait=max(retry_after, 0.0))
+
+
+def authentication_failure_record(request) -> None:
+    """Count one failed authentication against the client's address."""
+    if not settings.API_THROTTLE_AUTH_FAILURES:
+        return
+    key, _limit, retry_after = _auth_failure_window(request)
+    window_hit(key, timeout=int(retry_after) + 2)

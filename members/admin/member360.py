@@ -15,7 +15,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
+from members.selectors.field_access import member_fields_visible
 from members.selectors.timeline import member_360
+
+# The 360 page shows the whole profile, purchases and history: only for roles that may see the
+# member's contact details, profile and personal data (members.selectors.field_access).
+_360_FIELDS = frozenset({"email", "phone", "birth_date", "city", "interests"})
 
 
 class Member360AdminMixin:
@@ -31,13 +36,16 @@ class Member360AdminMixin:
             *super().get_urls(),  # type: ignore[misc]
         ]
 
+    def member_360_allowed(self, request: HttpRequest) -> bool:
+        return member_fields_visible(user=request.user) >= _360_FIELDS
+
     @admin.display(description=_("overview"))
     def member_360_link(self, member: Member) -> str:
         url = reverse("admin:members_member_360", args=[member.pk])
         return format_html('<a href="{}">{}</a>', url, _("360"))
 
     def member_360_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        if not request.user.has_perm("members.view_member"):
+        if not self.member_360_allowed(request):
             raise PermissionDenied
         overview = member_360(member_id=object_id)
         member = overview.member

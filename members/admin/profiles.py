@@ -18,6 +18,8 @@ from members.admin.gdpr import MemberDataAdminMixin
 from members.admin.member360 import Member360AdminMixin
 from members.admin.purchases import MemberScoreInline
 from members.models import ConsentEvent, ConsentText, Interest, Member, Store
+from members.selectors.field_access import ALL_FIELDS as ALL_MEMBER_FIELDS
+from members.selectors.field_access import member_fields_visible
 from members.services.consent import consent_text_publish
 from members.services.profiles import (
     MEMBER_UPDATABLE_FIELDS,
@@ -133,6 +135,75 @@ class MemberAdmin(Member360AdminMixin, MemberDataAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("name"), ordering="last_name")
     def display_name(self, member: Member) -> str:
         return member.full_name or "—"
+
+    @admin.display(description=_("name"))
+    def forum_name(self, member: Member) -> str:
+        return member.display_name
+
+    # --- Each role sees the fields its job needs (members.selectors.field_access) ----------------
+    # The admin's own field names map onto the API's: "user" (the login) is contact detail, the
+    # list's name column is the whole name only for those who may see it.
+    _ADMIN_FIELD_ACCESS = {"user": "has_login", "erased_at": "status", "updated_at": "updated_at"}
+
+    def _visible(self, request: HttpRequest) -> frozenset[str]:
+        return member_fields_visible(user=request.user)
+
+    def _shows(self, request: HttpRequest, name: str) -> bool:
+        name = self._ADMIN_FIELD_ACCESS.get(name, name)
+        return name not in ALL_MEMBER_FIELDS or name in self._visible(request)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
+        fieldsets = []
+        for title, options in super().get_fieldsets(request, obj):
+            fields = []
+            for entry in options["fields"]:
+                if isinstance(entry, (tuple, list)):
+                    kept = tuple(name for name in entry if self._shows(request, name))
+                    if kept:
+                        fields.append(kept if len(kept) > 1 else kept[0])
+                elif self._shows(request, entry):
+                    fields.append(entry)
+            if fields:
+                fieldsets.append((title, {**options, "fields": fields}))
+        return fieldsets
+
+    def get_list_display(self, request: HttpRequest):
+        columns = []
+        for name in super().get_list_display(request):
+            if name == "display_name" and not self._shows(request, "last_name"):
+                columns.append("forum_name")
+            elif name == "member_360_link" and not self.member_360_allowed(request):
+                continue
+            elif self._shows(request, name):
+                columns.append(name)
+        return columns
+
+    def get_list_display_links(self, request: HttpRequest, list_display):
+        return [name for name in ("number", "display_name", "forum_name") if name in list_display]
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        member = super().get_object(request, object_id, from_field)
+        if member is not None and not self._shows(request, "last_name"):
+            member.label_without_contact = True  # its title and breadcrumbs: display name only
+        return member
+
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        if not self._shows(request, "email"):
+            changelist.search_help_text = _("Membership number.")
+        return changelist
+
+    def get_search_fields(self, request: HttpRequest):
+        if not self._shows(request, "email"):
+            return ["=number"]
+        return super().get_search_fields(request)
+
+    def get_list_filter(self, request: HttpRequest):
+        return [
+            entry
+            for entry in super().get_list_filter(request)
+            if self._shows(request, entry[0] if isinstance(entry, tuple) else entry)
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
+from core.api.throttling import authentication_failure_record, authentication_failures_check
 from core.db import fetch_joined, model_columns
 from members.models import Member, User
 
@@ -15,6 +16,19 @@ class TokenAuthentication(authentication.TokenAuthentication):
     user's member read by one plain join instead of ORM queries compiled on every request: the
     API's writes (a redemption among them) pay for authentication on each call. The member is
     left in the user's `member` cache, where `member_for_login` finds it."""
+
+    def authenticate(self, request):
+        # Only requests that carry a token are counted: a wrong one counts against the client's
+        # address, and past the rate no token from there is looked at (429) until the window ends.
+        auth = authentication.get_authorization_header(request).split()
+        if not auth or auth[0].lower() != self.keyword.lower().encode():
+            return None
+        authentication_failures_check(request)
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            authentication_failure_record(request)
+            raise
 
     def authenticate_credentials(self, key):
         found = fetch_joined(

@@ -21,6 +21,11 @@ from rest_framework.views import APIView
 from core.api.pagination import DefaultPagination
 from core.idempotency import idempotent
 from members.models import Interest, Member, Store, User
+from members.selectors.field_access import BASE_FIELDS as BASE_MEMBER_FIELDS
+from members.selectors.field_access import (
+    member_fields_visible,
+    member_search_by_contact_allowed,
+)
 from members.selectors.profiles import MEMBER_ORDERINGS, member_get_by_number, member_list
 from members.services.profiles import member_create, member_update
 
@@ -91,9 +96,10 @@ class MemberOutput(serializers.Serializer):
     number = serializers.CharField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    email = serializers.EmailField()
+    # Blank for a member who gave none (enrolled in store with a phone number only).
+    email = serializers.CharField(help_text="An e-mail address, or blank.")
     phone = serializers.CharField()
-    birth_date = serializers.DateField()
+    birth_date = serializers.DateField(allow_null=True)
     postcode = serializers.CharField()
     city = serializers.CharField()
     language = serializers.CharField()
@@ -109,12 +115,39 @@ class MemberOutput(serializers.Serializer):
 
 
 class StaffMemberOutput(MemberOutput):
-    has_login = serializers.SerializerMethodField()
-    staff_contact = serializers.EmailField(source="staff_contact.email", allow_null=True)
-    notes = serializers.CharField()
+    """A member as staff and integrations see them: only the fields the caller's permissions
+    allow (members.selectors.field_access; context["member_fields"]). The number, display name,
+    status and join date are always there; every other field may be left out, and the schema
+    says so (required=False)."""
+
+    display_name = serializers.CharField()
+    has_login = serializers.SerializerMethodField(required=False)
+    staff_contact = serializers.EmailField(
+        source="staff_contact.email", allow_null=True, required=False
+    )
+    notes = serializers.CharField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            # Optional in the schema: which of them a caller gets depends on their role. (An
+            # output-only serializer: read_only would make the schema list them as required.)
+            if name not in BASE_MEMBER_FIELDS:
+                field.required = False
+                field.read_only = False
+        visible = self.context.get("member_fields")
+        if visible is None:
+            return fields
+        return {name: field for name, field in fields.items() if name in visible}
 
     def get_has_login(self, member: Member) -> bool:
         return member.user_id is not None
+
+
+def staff_member_data(request: Request, member_or_page, *, many: bool = False):
+    """StaffMemberOutput's data with the fields the request's user may see."""
+    context = {"member_fields": member_fields_visible(user=request.user)}
+    return StaffMemberOutput(member_or_page, many=many, context=context).data
 
 
 class StaffMemberInput(MemberOwnFieldsInput):
@@ -157,10 +190,13 @@ class MemberListApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        members = member_list(**filters.validated_data)
+        members = member_list(
+            **filters.validated_data,
+            by_contact=member_search_by_contact_allowed(user=request.user),
+        )
         paginator = DefaultPagination()
         page = paginator.paginate_queryset(members, request, view=self)
-        return paginator.get_paginated_response(StaffMemberOutput(page, many=True).data)
+        return paginator.get_paginated_response(staff_member_data(request, page, many=True))
 
     @extend_schema(request=InputSerializer, responses={201: StaffMemberOutput})
     @idempotent
@@ -172,7 +208,7 @@ class MemberListApi(APIView):
         except DjangoValidationError as error:
             raise_as_drf(error)
         member = member_get_by_number(number=member.number)
-        return Response(StaffMemberOutput(member).data, status=status.HTTP_201_CREATED)
+        return Response(staff_member_data(request, member), status=status.HTTP_201_CREATED)
 
 
 class MemberDetailApi(APIView):
@@ -195,7 +231,7 @@ class MemberDetailApi(APIView):
 
     @extend_schema(responses=StaffMemberOutput)
     def get(self, request: Request, number: str) -> Response:
-        return Response(StaffMemberOutput(self._member(number)).data)
+        return Response(staff_member_data(request, self._member(number)))
 
     @extend_schema(request=InputSerializer, responses=StaffMemberOutput)
     @idempotent
@@ -209,4 +245,4 @@ class MemberDetailApi(APIView):
             )
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(StaffMemberOutput(member_get_by_number(number=member.number)).data)
+        return Response(staff_member_data(request, member_get_by_number(number=member.number)))

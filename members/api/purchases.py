@@ -182,7 +182,11 @@ class PurchaseListApi(APIView):
             201: IngestOutput,
             200: IngestOutput,
             207: IngestOutput,
-            400: OpenApiResponse(IngestOutput, description="Every row refused, or a bad batch."),
+            # hardening-auth: a bad batch answers {"detail": …}, not the per-row body; the
+            # schema's ValidationError (core.api.schema) covers both.
+            400: OpenApiResponse(
+                description="Every row refused (the body as for 207), or a bad batch ({detail})."
+            ),
         },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         examples=[

@@ -75,12 +75,15 @@ MEMBER_ORDERINGS = {
 }
 
 
-def member_search_q(q: str) -> Q:
+def member_search_q(q: str, *, by_contact: bool = True) -> Q:
     """Members matching a staff search: each word in a name, the e-mail, the membership number or
-    the phone (any spelling of it)."""
+    the phone (any spelling of it); only the number without `by_contact` (a role that may not
+    see names and contact details must not find members by them either)."""
     text = " ".join((q or "").split())
     if not text:
         return Q()
+    if not by_contact:
+        return Q(number=text)
     condition = Q(email__icontains=text) | Q(number=text)
     digits = "".join(char for char in text if char.isdigit())
     if len(digits) >= 4:
@@ -99,10 +102,12 @@ def member_list(
     store: str = "",
     source: str = "",
     ordering: str = "-joined_at",
+    by_contact: bool = True,
 ) -> QuerySet[Member]:
-    """Members for staff and integrations: searched, filtered and ordered; interests prefetched
-    so a page costs the same number of queries whatever its length."""
-    queryset = _member_queryset().filter(member_search_q(q))
+    """Members for staff and integrations: searched (by name, e-mail and phone only
+    `by_contact`), filtered and ordered; interests prefetched so a page costs the same number of
+    queries whatever its length."""
+    queryset = _member_queryset().filter(member_search_q(q, by_contact=by_contact))
     if status:
         queryset = queryset.filter(status=status)
     if store:

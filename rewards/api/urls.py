@@ -6,6 +6,6 @@ urlpatterns = [
     path("points/", PointsApi.as_view(), name="api-points"),
     path("points/entries/", PointsEntryListApi.as_view(), name="api-points-entries"),
     path("rewards/", RewardListApi.as_view(), name="api-reward-list"),
-    path("rewards/<int:reward_id>/redeem/", RewardRedeemApi.as_view(), name="api-reward-redeem"),
+    path("rewards/<dbid:reward_id>/redeem/", RewardRedeemApi.as_view(), name="api-reward-redeem"),
     path("redemptions/", RedemptionListApi.as_view(), name="api-redemption-list"),
 ]

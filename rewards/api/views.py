@@ -23,6 +23,9 @@ from rewards.selectors.catalogue import (
 from rewards.selectors.ledger import points_entries, points_summary
 from rewards.services.redemptions import reward_redeem
 
+# Refusals that would reveal a reward the member cannot see (the catalogue does not list it).
+HIDDEN_REFUSALS = frozenset({"reward_expired", "reward_not_yet", "wrong_tier", "not_in_segment"})
+
 
 def own_member(request: Request) -> Member:
     member = member_for_login(user=request.user)
@@ -152,7 +155,7 @@ class RewardRedeemApi(APIView):
     @extend_schema(
         request=None,
         parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=True)],
-        responses={201: RedemptionOutput, 400: dict, 404: dict},
+        responses={201: RedemptionOutput},
     )
     @idempotent
     def post(self, request: Request, reward_id: int) -> Response:
@@ -171,6 +174,10 @@ class RewardRedeemApi(APIView):
         except Reward.DoesNotExist:
             raise NotFound from None
         except DjangoValidationError as error:
+            if error.code in HIDDEN_REFUSALS:
+                # A reward this member cannot see answers as one that does not exist: the
+                # refusal must not tell that it exists, for whom, or from when.
+                raise NotFound from None
             return Response(
                 {"detail": error.messages[0], "code": error.code},
                 status=status.HTTP_400_BAD_REQUEST,

@@ -1,8 +1,5 @@
 """A test-only URLconf: small API views whose writes are wrapped by core.idempotency.idempotent."""
 
-import time
-
-from django.db import connection
 from django.urls import path
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -10,6 +7,7 @@ from rest_framework.views import APIView
 
 from core.idempotency import idempotent
 from core.services import audit_log
+from tests.pg_waits import wait_until_a_session_is_blocked_by
 
 
 class EntryCreateApi(APIView):
@@ -37,21 +35,6 @@ class ValidatedEntryCreateApi(APIView):
         return Response({"id": entry.pk}, status=status.HTTP_201_CREATED)
 
 
-def _a_peer_waits_on_a_lock(timeout: float = 10.0) -> bool:
-    """PostgreSQL only: True once another session of this database waits on a lock."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.01)
-    return False
-
-
 peers_seen_waiting: list[bool] = []
 
 
@@ -61,7 +44,7 @@ class ContendedEntryCreateApi(APIView):
 
     @idempotent
     def post(self, request):
-        peers_seen_waiting.append(_a_peer_waits_on_a_lock())
+        peers_seen_waiting.append(wait_until_a_session_is_blocked_by())
         entry = audit_log(action="test.idempotent", request=request, details=dict(request.data))
         return Response({"id": entry.pk}, status=status.HTTP_201_CREATED)
 

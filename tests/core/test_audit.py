@@ -101,18 +101,32 @@ def test_an_explicit_actor_wins_over_the_request_user(user):
 
 
 @pytest.mark.django_db
-def test_the_first_x_forwarded_for_entry_is_the_client(user):
-    # given a request that came through two proxies
+def test_behind_two_trusted_proxies_the_entry_they_appended_is_the_client(user, settings):
+    # given two trusted proxies, and a client that put a forged entry of its own first
+    settings.TRUSTED_PROXY_COUNT = 2
     request = _request(
-        user, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=" 203.0.113.9 , 10.0.0.5, 10.0.0.1"
+        user, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=" 192.0.2.66 , 203.0.113.9 , 10.0.0.5"
     )
 
     # when it is logged
     entry = audit_log(action="x", request=request)
 
-    # then the client's address (the first entry, trimmed) is recorded, not the proxy's
+    # then the address the outer proxy saw is recorded, neither the forgery nor a proxy's
     entry.refresh_from_db()
     assert entry.ip_address == "203.0.113.9"
+
+
+@pytest.mark.django_db
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(user):
+    # given the default (no trusted proxy) and a client that sends the header itself
+    request = _request(user, REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="203.0.113.9")
+
+    # when it is logged
+    entry = audit_log(action="x", request=request)
+
+    # then the connection's address is recorded
+    entry.refresh_from_db()
+    assert entry.ip_address == "198.51.100.4"
 
 
 @pytest.mark.django_db
@@ -130,7 +144,8 @@ def test_an_ipv6_client_address_is_kept(user):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("forwarded", ["unknown", "not-an-ip, 10.0.0.5", "<script>"])
-def test_a_forged_or_junk_x_forwarded_for_never_breaks_the_write(user, forwarded):
+def test_a_forged_or_junk_x_forwarded_for_never_breaks_the_write(user, forwarded, settings):
+    settings.TRUSTED_PROXY_COUNT = 2  # the header is read, and what it holds is junk
     # given a header a client may send anything in (PostgreSQL's inet type refuses junk)
     request = _request(user, REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR=forwarded)
 

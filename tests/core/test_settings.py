@@ -34,7 +34,7 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False
+        args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300, check=False
     )
 
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal import auth as totp_auth
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -48,8 +49,12 @@ def _form_errors(response) -> str:
     return " ".join(str(e) for e in response.context["form"].errors.values())
 
 
-def _totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+def _totp_code(secret: str, monkeypatch) -> str:
+    """The code of the current 30-second step, with the verifier pinned to that same step: a
+    code made at :29.9 must not be checked at :30.0 on a busy machine."""
+    counter = int(time.time()) // 30
+    monkeypatch.setattr(totp_auth, "yield_hotp_counters_from_time", lambda: iter([counter]))
+    return format_hotp_value(hotp_value(secret, counter))
 
 
 # --- The user model --------------------------------------------------------------------------
@@ -413,7 +418,7 @@ def test_staff_without_totp_are_sent_to_turn_it_on(client, staff_user):
 
 
 @pytest.mark.django_db
-def test_staff_with_totp_reach_the_admin_after_passing_mfa(client):
+def test_staff_with_totp_reach_the_admin_after_passing_mfa(client, monkeypatch):
     # given a staff member with a TOTP authenticator
     staff = StaffFactory()
     secret = generate_totp_secret()
@@ -430,7 +435,7 @@ def test_staff_with_totp_reach_the_admin_after_passing_mfa(client):
 
     # when they give a wrong code, then the right one
     wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})
-    right = client.post(reverse("mfa_authenticate"), {"code": _totp_code(secret)})
+    right = client.post(reverse("mfa_authenticate"), {"code": _totp_code(secret, monkeypatch)})
 
     # then the wrong one is refused and the right one lets them into the admin
     assert wrong.status_code == 200

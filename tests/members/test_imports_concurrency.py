@@ -31,7 +31,7 @@ def test_the_same_import_confirmed_twice_at_once_is_imported_once():
 
     def worker(index: int) -> None:
         try:
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=300)
             member_import_confirm(member_import=member_import, actor=staff)
             results[index] = "ok"
         except ValidationError:
@@ -46,7 +46,7 @@ def test_the_same_import_confirmed_twice_at_once_is_imported_once():
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=600)
 
     # then one imports, the other is refused, and each member exists once
     assert sorted(results) == ["ok", "refused"]

@@ -367,6 +367,8 @@ def test_two_simultaneous_creates_with_one_email_give_one_member_and_a_clear_err
 
     from django.db import connection, transaction
 
+    from tests.pg_waits import backend_pid, wait_until_a_session_is_blocked_by
+
     # given a first writer that has inserted kim@example.se but not committed yet
     inserted, release = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
@@ -375,8 +377,9 @@ def test_two_simultaneous_creates_with_one_email_give_one_member_and_a_clear_err
         try:
             with transaction.atomic():
                 outcome["first"] = member_create(source="store", email="kim@example.se")
+                outcome["first_pid"] = backend_pid()
                 inserted.set()
-                release.wait(10)
+                release.wait()
         finally:
             connection.close()
 
@@ -390,15 +393,19 @@ def test_two_simultaneous_creates_with_one_email_give_one_member_and_a_clear_err
 
     first = threading.Thread(target=first_writer)
     first.start()
-    assert inserted.wait(10)
+    assert inserted.wait(300)
     # when a second writer passes the uniqueness check (it cannot see the uncommitted row) and
     # waits on the unique index, and the first then commits
     second = threading.Thread(target=second_writer)
     second.start()
-    second.join(0.5)
-    release.set()
-    first.join(10)
-    second.join(10)
+    try:
+        second_waited = wait_until_a_session_is_blocked_by(outcome["first_pid"])
+    finally:
+        release.set()
+        first.join(300)
+        second.join(300)
+    assert second_waited
+    assert not first.is_alive() and not second.is_alive()
 
     # then one member exists and the second writer got the e-mail message, not a crash
     assert Member.objects.filter(email="kim@example.se").count() == 1

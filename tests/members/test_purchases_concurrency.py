@@ -25,7 +25,7 @@ def _run_together(count, func):
 
     def worker(index):
         try:
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=300)
             results[index] = ("ok", func(index))
         except ValidationError as error:
             results[index] = ("refused", error)
@@ -38,7 +38,7 @@ def _run_together(count, func):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
+        thread.join(timeout=600)
     assert all(result is not None for result in results), "a thread did not finish"
     return results
 

@@ -335,7 +335,7 @@ def test_concurrent_submissions_cannot_exceed_the_picks():
 
     def worker(index):
         try:
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=300)
             benefit_choices_set(member=member, benefit_ids=[benefits[index].pk])
             results[index] = "ok"
         except ValidationError as error:
@@ -349,7 +349,7 @@ def test_concurrent_submissions_cannot_exceed_the_picks():
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
+        thread.join(timeout=600)
 
     assert Counter(results) == {"ok": 1, "locked": 9}, results
     assert BenefitChoice.objects.filter(member=member).count() == 1

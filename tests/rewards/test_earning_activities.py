@@ -277,7 +277,7 @@ def test_simultaneous_earnings_of_a_capped_activity_respect_the_cap():
 
     def worker(index):
         try:
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=300)
             entry = _earn(member, f"s:{index}")
             results[index] = "ok" if entry is not None else "capped"
         except Exception as error:  # pragma: no cover - reported by the assertion
@@ -289,7 +289,7 @@ def test_simultaneous_earnings_of_a_capped_activity_respect_the_cap():
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
+        thread.join(timeout=600)
 
     assert Counter(results) == {"ok": 2, "capped": 6}, results
     assert PointsEntry.objects.filter(member=member).count() == 2
