@@ -156,9 +156,11 @@ def sms_counter_attrs() -> dict[str, str]:
     return {
         "data-sms-counter": "",
         "data-sms-max-parts": str(sms_max_parts()),
-        # {characters} and {parts}: numbers the script fills in.
-        "data-sms-text-one": str(_("{characters} characters · {parts} SMS part")),
-        "data-sms-text-many": str(_("{characters} characters · {parts} SMS parts")),
+        # {n}: a number the script fills in; it shows "<characters> · <parts>".
+        "data-sms-characters-one": str(_("{n} character")),
+        "data-sms-characters-many": str(_("{n} characters")),
+        "data-sms-parts-one": str(_("{n} SMS part")),
+        "data-sms-parts-many": str(_("{n} SMS parts")),
         # {character} and {position}: the character forcing UCS-2 and where it stands (1-based).
         "data-sms-text-ucs2": str(
             _(
@@ -176,6 +178,7 @@ class SmsCounterTextarea(forms.Textarea):
     validate with ``sms_text_validate``."""
 
     class Media:
+        css = {"all": ["campaigns/smscount.css"]}
         js = ["campaigns/smscount.js"]
 
     def get_context(self, name, value, attrs):

@@ -105,11 +105,13 @@
     var current = null;
     function update() {
       current = smsCount(textarea.value);
-      var template = current.parts === 1 ? textarea.dataset.smsTextOne : textarea.dataset.smsTextMany;
-      summary.textContent = fill(template || "{characters} · {parts}", {
-        characters: current.characters,
-        parts: current.parts
-      });
+      var data = textarea.dataset;
+      var characters = current.characters === 1 ? data.smsCharactersOne : data.smsCharactersMany;
+      var parts = current.parts === 1 ? data.smsPartsOne : data.smsPartsMany;
+      summary.textContent =
+        fill(characters || "{n}", { n: current.characters }) +
+        " · " +
+        fill(parts || "{n}", { n: current.parts });
       box.dataset.encoding = current.encoding;
       box.dataset.parts = String(current.parts);
       if (current.ucs2Position === null) {
