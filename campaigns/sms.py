@@ -233,11 +233,25 @@ class RedisTokenBucket:
         self.rate = rate
         self.capacity = capacity
         self.clock = clock
+        self.fallback: LocalTokenBucket | None = None
         self._script = client.register_script(_REDIS_TAKE)
 
     def take(self) -> float:
+        """Take a token (0) or say how long until one is due. While Redis cannot be reached,
+        this process's own bucket decides (each process then keeps the rate on its own, and a
+        provider's 429 is the backstop): sending SMS does not stop because the limiter did."""
+        import redis
+
         now = "" if self.clock is None else repr(self.clock())
-        result = self._script(keys=[self.key], args=[self.rate, self.capacity, now])
+        try:
+            result = self._script(keys=[self.key], args=[self.rate, self.capacity, now])
+        except redis.RedisError as exc:
+            if self.fallback is None:
+                self.fallback = LocalTokenBucket(
+                    rate=self.rate, capacity=self.capacity, clock=self.clock or time.monotonic
+                )
+            logger.warning("SMS rate limit in this process only: Redis failed (%s)", exc)
+            return self.fallback.take()
         return float(result.decode() if isinstance(result, bytes) else result)
 
 
@@ -528,6 +542,10 @@ class HttpSmsBackend(BaseSmsBackend):
             return SmsConfigurationError(
                 message or "The provider refused our credentials.", **kwargs
             )
+        if answer.status == 404:
+            return SmsConfigurationError(
+                message or "The provider does not know this API address or account.", **kwargs
+            )
         return None
 
     def callback_url(self, view_name: str, **kwargs: str) -> str:
@@ -619,10 +637,10 @@ class Elks46SmsBackend(HttpSmsBackend):
         }
         if answer.status == 402 or "credit" in lowered:
             return SmsConfigurationError(text or "The 46elks account has no credit.", **kwargs)
-        if "'to'" in lowered or "to number" in lowered or "recipient" in lowered:
-            return SmsInvalidNumber(text or "Invalid recipient number.", **kwargs)
         if "'from'" in lowered or "sender" in lowered:
             return SmsConfigurationError(text or "46elks refused our sender id.", **kwargs)
+        if any(word in lowered for word in ("'to'", "to number", "recipient", "phone number")):
+            return SmsInvalidNumber(text or "Invalid recipient number.", **kwargs)
         return SmsPermanentError(
             text or f"46elks refused the message (HTTP {answer.status}).", **kwargs
         )

@@ -227,6 +227,7 @@ def test_the_local_backends_keep_their_interface(settings):
         ),
         (Scripted(402, "Not enough credits"), SmsConfigurationError, False, False),
         (Scripted(400, "Message too long"), SmsPermanentError, False, False),
+        (Scripted(404, "Not found"), SmsConfigurationError, False, False),
         (Scripted(429, "Too many requests", {"Retry-After": "3"}), SmsRateLimited, True, False),
         (Scripted(500, "Internal server error"), SmsTransientError, True, False),
         (Scripted(503, "Service unavailable"), SmsTransientError, True, False),
@@ -472,6 +473,19 @@ def test_redis_bucket_is_shared_across_processes(redis_client):
 
     assert sum(granted) == 4
     assert all(worker.returncode == 0 for worker in workers)
+
+
+def test_without_redis_the_bucket_decides_in_the_process():
+    import redis
+
+    clock = FakeClock()
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    bucket = RedisTokenBucket(client=unreachable, key="k", rate=1, capacity=2, clock=clock)
+
+    assert [bucket.take(), bucket.take()] == [0.0, 0.0]
+    assert bucket.take() == pytest.approx(1.0)
+    clock.now += 1
+    assert bucket.take() == 0.0
 
 
 def test_the_limiter_is_in_redis_when_there_is_redis(settings):
