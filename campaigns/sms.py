@@ -524,7 +524,11 @@ class HttpSmsBackend(BaseSmsBackend):
     def _common_error(self, answer: _Answer, message: str, code: str = "") -> SmsError | None:
         """The classification shared by the providers: 429, 5xx, 401/403."""
         code = code or str(answer.status)
-        kwargs = {"provider": self.provider, "code": code, "http_status": answer.status}
+        kwargs: dict[str, Any] = {
+            "provider": self.provider,
+            "code": code,
+            "http_status": answer.status,
+        }
         if answer.status == 429:
             return SmsRateLimited(
                 message or "Too many requests.",
@@ -630,7 +634,7 @@ class Elks46SmsBackend(HttpSmsBackend):
         if common is not None:
             return common
         lowered = text.lower()
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "provider": self.provider,
             "code": str(answer.status),
             "http_status": answer.status,
@@ -693,7 +697,7 @@ class TwilioSmsBackend(HttpSmsBackend):
                 maybe_sent=True,
             )
         try:
-            parts = int(data.get("num_segments"))
+            parts = int(str(data.get("num_segments")))
         except (TypeError, ValueError):
             parts = None
         return SmsSent(
@@ -708,7 +712,7 @@ class TwilioSmsBackend(HttpSmsBackend):
         code = str(data.get("code") or "")
         message = str(data.get("message") or (answer.data if isinstance(answer.data, str) else ""))
         message = message.strip()[:300]
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "provider": self.provider,
             "code": code or str(answer.status),
             "http_status": answer.status,

@@ -75,9 +75,9 @@ class InboundSms:
 
 
 class FormData(Protocol):
-    def get(self, key: str, default: str | None = None) -> str | None: ...
+    """What the parsers read of a request's form: a QueryDict, or a dict in tests."""
 
-    def getlist(self, key: str) -> list[str]: ...
+    def get(self, key: str, /) -> str | None: ...
 
 
 def _required(form: FormData, *names: str) -> str:

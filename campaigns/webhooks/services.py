@@ -27,9 +27,9 @@ def webhook_event_process(*, event: DeliveryReceipt | InboundSms) -> bool:
     except IntegrityError:
         return False
     if isinstance(event, DeliveryReceipt):
-        for handler in receipt_handlers():
-            handler(event)
+        for on_receipt in receipt_handlers():
+            on_receipt(event)
     else:
-        for handler in inbound_handlers():
-            handler(event)
+        for on_inbound in inbound_handlers():
+            on_inbound(event)
     return True
