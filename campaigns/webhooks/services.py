@@ -4,6 +4,8 @@ leaves no record behind (the provider's retry is processed again)."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import IntegrityError, transaction
 
 from campaigns.webhooks import inbound_handlers, receipt_handlers
@@ -33,3 +35,10 @@ def webhook_event_process(*, event: DeliveryReceipt | InboundSms) -> bool:
         for on_inbound in inbound_handlers():
             on_inbound(event)
     return True
+
+
+def webhook_events_purge(*, older_than: datetime.timedelta = datetime.timedelta(days=30)) -> int:
+    """Forget processed events older than ``older_than`` (providers stop retrying within a day);
+    returns how many. For a periodic task."""
+    deleted, _by_model = WebhookEvent.objects.older_than(older_than).delete()
+    return deleted

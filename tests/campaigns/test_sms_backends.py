@@ -346,7 +346,8 @@ def test_a_time_out_after_sending_is_transient_and_in_doubt(provider, elks, twil
     with pytest.raises(SmsTimeout) as caught:
         backend.send_message(message())
 
-    assert server.held.is_set()  # the request reached the provider: the SMS may be on its way
+    # The request reached the provider (its handler holds it): the SMS may be on its way.
+    assert server.held.wait(timeout=30)
     assert caught.value.retryable
     assert caught.value.maybe_sent
     server.release.set()

@@ -25,7 +25,7 @@ from campaigns.webhooks.parsing import (
     twilio_signature,
     twilio_signature_valid,
 )
-from campaigns.webhooks.services import webhook_event_process
+from campaigns.webhooks.services import webhook_event_process, webhook_events_purge
 from tests.campaigns.fake_sms_servers import Fake46elks, FakeTwilio
 
 # Routes the webhooks where config/urls.py mounts them.
@@ -434,6 +434,17 @@ def test_a_failing_handler_answers_503_and_the_retry_is_processed(client, handle
     assert retry.status_code == 200
     assert len(calls) == 2
     assert WebhookEvent.objects.count() == 1
+
+
+def test_old_events_are_purged_and_recent_ones_kept(client, handled):
+    elks_post(client, ELKS_RECEIPT, {"id": "s-old", "status": "delivered"})
+    elks_post(client, ELKS_RECEIPT, {"id": "s-new", "status": "delivered"})
+    WebhookEvent.objects.filter(event_id="s-old:delivered").update(
+        received_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    )
+
+    assert webhook_events_purge(older_than=datetime.timedelta(days=30)) == 1
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["s-new:delivered"]
 
 
 # --- End to end: what the backends ask for is what the webhooks accept -----------------------
