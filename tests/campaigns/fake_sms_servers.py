@@ -43,6 +43,7 @@ class Received:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
+    disable_nagle_algorithm = True  # answers go out at once, as a real server's do
     server: _Server
     timeout = HOLD_LIMIT  # an idle kept-alive connection is closed after this
 
