@@ -36,7 +36,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -307,6 +307,10 @@ class BaseSmsBackend(ABC):
         )
 
 
+# What a file holds: the message as written, not the provider fields (no provider is involved).
+FILE_FIELDS = ("to", "body", "sender", "reference")
+
+
 class FileSmsBackend(BaseSmsBackend):
     provider = "file"
 
@@ -318,7 +322,8 @@ class FileSmsBackend(BaseSmsBackend):
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         for message in messages:
             target = self.path / f"{stamp}-{message.reference}.json"
-            target.write_text(json.dumps(asdict(message), ensure_ascii=False, indent=2))
+            record = {name: getattr(message, name) for name in FILE_FIELDS}
+            target.write_text(json.dumps(record, ensure_ascii=False, indent=2))
         return len(messages)
 
 
