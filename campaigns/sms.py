@@ -42,9 +42,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import redis
+import urllib3
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,8 @@ class SmsMessage:
     provider_status: str = ""
 
     def __post_init__(self) -> None:
-        if not self.to or not self.to.startswith("+") or not self.to[1:].isdigit():
+        to = self.to or ""
+        if not to.startswith("+") or not (to[1:].isascii() and to[1:].isdigit()):
             raise ValueError(
                 f"An SMS needs a phone number in E.164 form (+46...), not {self.to!r}."
             )
@@ -240,8 +244,6 @@ class RedisTokenBucket:
         """Take a token (0) or say how long until one is due. While Redis cannot be reached,
         this process's own bucket decides (each process then keeps the rate on its own, and a
         provider's 429 is the backstop): sending SMS does not stop because the limiter did."""
-        import redis
-
         now = "" if self.clock is None else repr(self.clock())
         try:
             result = self._script(keys=[self.key], args=[self.rate, self.capacity, now])
@@ -267,8 +269,6 @@ def sms_rate_limiter(*, name: str, rate: float) -> LocalTokenBucket | RedisToken
         return None
     capacity = max(1.0, float(rate))
     if settings.REDIS_URL:
-        import redis
-
         with _registry_lock:
             client_key = (os.getpid(), settings.REDIS_URL)
             client = _redis_clients.get(client_key)
@@ -355,8 +355,6 @@ _pools: dict[tuple, Any] = {}
 def _pool_for(origin: str) -> Any:
     """One urllib3 pool per process and provider origin, reused by every backend instance (a
     forked worker builds its own: sockets are never shared across a fork)."""
-    import urllib3
-
     key = (os.getpid(), origin, settings.SMS_HTTP_POOL_SIZE)
     with _registry_lock:
         pool = _pools.get(key)
@@ -453,7 +451,7 @@ class HttpSmsBackend(BaseSmsBackend):
         if self.bucket is None:
             return
         waited = 0.0
-        for _attempt in range(1000):  # bounded: each wait is at least one token's worth
+        for _attempt in range(1000):  # bounded, as is the time waited (rate_limit_max_wait)
             wait = self.bucket.take()
             if wait <= 0:
                 return
@@ -473,14 +471,6 @@ class HttpSmsBackend(BaseSmsBackend):
         )
 
     def _post(self, path: str, fields: dict[str, str], credentials: tuple[str, str]) -> _Answer:
-        import urllib3
-        from urllib3.exceptions import (
-            ConnectTimeoutError,
-            HTTPError,
-            NewConnectionError,
-            ReadTimeoutError,
-        )
-
         url = f"{self.api_url}{path}"
         user, password = credentials
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

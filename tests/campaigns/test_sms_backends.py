@@ -211,6 +211,12 @@ def test_the_local_backends_keep_their_interface(settings):
     assert len(sms.outbox) == 2
 
 
+@pytest.mark.parametrize("to", ["", "0701234567", "+46 70 123", "+٤٦٧٠١٢٣٤٥٦٧", "+"])
+def test_a_message_needs_an_e164_number(to):
+    with pytest.raises(ValueError, match=r"E\.164"):
+        SmsMessage(to=to, body="Hej")
+
+
 # --- Errors ----------------------------------------------------------------------------------
 
 
