@@ -46,8 +46,12 @@ import redis
 import urllib3
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
+
+from campaigns.smscount import sms_count
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +93,14 @@ class SmsSent:
 
 class SmsError(Exception):
     """Sending failed. ``provider`` and ``code`` (the provider's error code, or the HTTP status)
-    say who refused and why; ``message`` is the provider's text (never a password)."""
+    say who refused and why; ``message`` is the provider's text, or ours (translated); never a
+    password. ``str(error)`` is what to record as the reason."""
 
     retryable = False
 
     def __init__(
         self,
-        message: str,
+        message: str | Promise,
         *,
         provider: str = "",
         code: str = "",
@@ -436,6 +441,14 @@ class HttpSmsBackend(BaseSmsBackend):
         return len(messages)
 
     def send_message(self, message: SmsMessage) -> SmsSent:
+        parts = sms_count(message.body).parts
+        if parts > settings.SMS_MAX_PARTS:  # merge fields can lengthen a text that passed the form
+            raise SmsPermanentError(
+                _("The text needs %(parts)d SMS parts; at most %(max)d are allowed.")
+                % {"parts": parts, "max": settings.SMS_MAX_PARTS},
+                provider=self.provider,
+                code="too_long",
+            )
         credentials = self.auth()
         path, fields = self.request_for(message)
         self._wait_for_rate_limit()
@@ -457,7 +470,7 @@ class HttpSmsBackend(BaseSmsBackend):
                 return
             if waited + wait > self.rate_limit_max_wait:
                 raise SmsRateLimited(
-                    "Our rate limit for this provider allows no message now.",
+                    _("Our rate limit for this provider allows no message now."),
                     provider=self.provider,
                     code="rate_limit",
                     retry_after=wait,
@@ -465,7 +478,7 @@ class HttpSmsBackend(BaseSmsBackend):
             self.sleep(wait)
             waited += wait
         raise SmsRateLimited(
-            "Our rate limit for this provider allows no message now.",
+            _("Our rate limit for this provider allows no message now."),
             provider=self.provider,
             code="rate_limit",
         )
@@ -488,20 +501,24 @@ class HttpSmsBackend(BaseSmsBackend):
             )
         except NewConnectionError as exc:
             raise SmsTransientError(
-                f"Could not connect: {exc.__class__.__name__}", provider=self.provider
+                _("Could not connect (%(error)s).") % {"error": exc.__class__.__name__},
+                provider=self.provider,
             ) from exc
         except ConnectTimeoutError as exc:
-            raise SmsTimeout("Timed out connecting.", provider=self.provider) from exc
+            raise SmsTimeout(_("Timed out connecting."), provider=self.provider) from exc
         except ReadTimeoutError as exc:
             raise SmsTimeout(
-                "Timed out waiting for the answer; the SMS may have been sent.",
+                _("Timed out waiting for the answer; the SMS may have been sent."),
                 provider=self.provider,
                 maybe_sent=True,
             ) from exc
         except (HTTPError, OSError) as exc:
             raise SmsTransientError(
-                f"The connection failed during the request ({exc.__class__.__name__}); "
-                "the SMS may have been sent.",
+                _(
+                    "The connection failed during the request (%(error)s); "
+                    "the SMS may have been sent."
+                )
+                % {"error": exc.__class__.__name__},
                 provider=self.provider,
                 maybe_sent=True,
             ) from exc
@@ -526,24 +543,25 @@ class HttpSmsBackend(BaseSmsBackend):
         }
         if answer.status == 429:
             return SmsRateLimited(
-                message or "Too many requests.",
+                message or _("Too many requests."),
                 retry_after=_retry_after(answer.headers.get("retry-after")),
                 **kwargs,
             )
         if answer.status >= 500:
             return SmsTransientError(
-                message or "The provider had a server error.",
+                message or _("The provider had a server error."),
                 maybe_sent=answer.status == 504,
                 retry_after=_retry_after(answer.headers.get("retry-after")),
                 **kwargs,
             )
         if answer.status in (401, 403):
             return SmsConfigurationError(
-                message or "The provider refused our credentials.", **kwargs
+                message or _("The provider refused our credentials."), **kwargs
             )
         if answer.status == 404:
             return SmsConfigurationError(
-                message or "The provider does not know this API address or account.", **kwargs
+                message or _("The provider does not know this API address or account."),
+                **kwargs,
             )
         return None
 
@@ -579,7 +597,9 @@ class Elks46SmsBackend(HttpSmsBackend):
     def auth(self) -> tuple[str, str]:
         if not settings.SMS_46ELKS_USERNAME or not settings.SMS_46ELKS_PASSWORD:
             raise SmsConfigurationError(
-                "SMS_46ELKS_USERNAME and SMS_46ELKS_PASSWORD are not set.", provider=self.provider
+                _("%(settings)s are not set.")
+                % {"settings": "SMS_46ELKS_USERNAME, SMS_46ELKS_PASSWORD"},
+                provider=self.provider,
             )
         return settings.SMS_46ELKS_USERNAME, settings.SMS_46ELKS_PASSWORD
 
@@ -608,8 +628,10 @@ class Elks46SmsBackend(HttpSmsBackend):
         data = answer.data
         if not isinstance(data, dict) or not data.get("id"):
             raise SmsTransientError(
-                "46elks accepted the request but its answer names no message id; "
-                "the SMS may have been sent.",
+                _(
+                    "The provider accepted the request but its answer names no message id; "
+                    "the SMS may have been sent."
+                ),
                 provider=self.provider,
                 http_status=answer.status,
                 maybe_sent=True,
@@ -635,13 +657,15 @@ class Elks46SmsBackend(HttpSmsBackend):
             "http_status": answer.status,
         }
         if answer.status == 402 or "credit" in lowered:
-            return SmsConfigurationError(text or "The 46elks account has no credit.", **kwargs)
+            return SmsConfigurationError(text or _("The provider account has no credit."), **kwargs)
         if "'from'" in lowered or "sender" in lowered:
-            return SmsConfigurationError(text or "46elks refused our sender id.", **kwargs)
+            return SmsConfigurationError(text or _("The provider refused our sender id."), **kwargs)
         if any(word in lowered for word in ("'to'", "to number", "recipient", "phone number")):
-            return SmsInvalidNumber(text or "Invalid recipient number.", **kwargs)
+            return SmsInvalidNumber(text or _("Invalid recipient number."), **kwargs)
         return SmsPermanentError(
-            text or f"46elks refused the message (HTTP {answer.status}).", **kwargs
+            text
+            or _("The provider refused the message (HTTP %(status)s).") % {"status": answer.status},
+            **kwargs,
         )
 
 
@@ -664,7 +688,8 @@ class TwilioSmsBackend(HttpSmsBackend):
     def auth(self) -> tuple[str, str]:
         if not settings.SMS_TWILIO_ACCOUNT_SID or not settings.SMS_TWILIO_AUTH_TOKEN:
             raise SmsConfigurationError(
-                "SMS_TWILIO_ACCOUNT_SID and SMS_TWILIO_AUTH_TOKEN are not set.",
+                _("%(settings)s are not set.")
+                % {"settings": "SMS_TWILIO_ACCOUNT_SID, SMS_TWILIO_AUTH_TOKEN"},
                 provider=self.provider,
             )
         return settings.SMS_TWILIO_ACCOUNT_SID, settings.SMS_TWILIO_AUTH_TOKEN
@@ -685,8 +710,10 @@ class TwilioSmsBackend(HttpSmsBackend):
         data = answer.data
         if not isinstance(data, dict) or not data.get("sid"):
             raise SmsTransientError(
-                "Twilio accepted the request but its answer names no message sid; "
-                "the SMS may have been sent.",
+                _(
+                    "The provider accepted the request but its answer names no message id; "
+                    "the SMS may have been sent."
+                ),
                 provider=self.provider,
                 http_status=answer.status,
                 maybe_sent=True,
@@ -714,7 +741,7 @@ class TwilioSmsBackend(HttpSmsBackend):
         }
         if code in TWILIO_RATE_LIMITED:
             return SmsRateLimited(
-                message or "Too many requests.",
+                message or _("Too many requests."),
                 retry_after=_retry_after(answer.headers.get("retry-after")),
                 **kwargs,
             )
@@ -722,13 +749,17 @@ class TwilioSmsBackend(HttpSmsBackend):
         if common is not None:
             return common
         if code in TWILIO_OPTED_OUT:
-            return SmsRecipientOptedOut(message or "The recipient has opted out.", **kwargs)
+            return SmsRecipientOptedOut(message or _("The recipient has opted out."), **kwargs)
         if code in TWILIO_INVALID_NUMBER:
-            return SmsInvalidNumber(message or "Invalid recipient number.", **kwargs)
+            return SmsInvalidNumber(message or _("Invalid recipient number."), **kwargs)
         if code in TWILIO_CONFIGURATION:
-            return SmsConfigurationError(message or "Twilio refused our account setup.", **kwargs)
+            return SmsConfigurationError(
+                message or _("The provider refused our account setup."), **kwargs
+            )
         return SmsPermanentError(
-            message or f"Twilio refused the message (HTTP {answer.status}).", **kwargs
+            message
+            or _("The provider refused the message (HTTP %(status)s).") % {"status": answer.status},
+            **kwargs,
         )
 
 

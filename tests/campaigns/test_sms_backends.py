@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import include, path
+from django.utils import translation
 
 from campaigns import sms
 from campaigns.sms import (
@@ -253,6 +254,26 @@ def test_46elks_errors_say_whether_to_retry(elks, answer, error, retryable, mayb
     assert caught.value.provider == "46elks"
     if answer.status == 429:
         assert caught.value.retry_after == 3.0
+
+
+def test_a_text_over_the_part_limit_never_reaches_the_provider(elks):
+    with pytest.raises(SmsPermanentError) as caught:
+        elks_backend(elks).send_message(message(body="ł" * 671))  # 11 UCS-2 parts
+
+    assert caught.value.code == "too_long"
+    assert str(caught.value) == (
+        "46elks: The text needs 11 SMS parts; at most 10 are allowed. [too_long]"
+    )
+    assert elks.received == []
+
+
+def test_our_own_reasons_are_translated(elks):
+    elks.stop()
+
+    with translation.override("sv"), pytest.raises(SmsTransientError) as caught:
+        elks_backend(elks).send_message(message())
+
+    assert str(caught.value) == "46elks: Kunde inte ansluta (NewConnectionError)."
 
 
 def test_46elks_refuses_an_invalid_number_itself(elks):
