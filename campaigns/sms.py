@@ -571,11 +571,14 @@ class HttpSmsBackend(BaseSmsBackend):
         base = settings.SMS_CALLBACK_BASE_URL.rstrip("/")
         if not base:
             return ""
-        try:
-            return base + reverse(f"sms_webhooks:{view_name}", kwargs=kwargs or None)
-        except NoReverseMatch:
-            logger.warning("SMS webhooks are not routed: no delivery receipts are requested.")
-            return ""
+        # Mounted by config/urls.py (namespace sms_webhooks), or inside campaigns' own URLs.
+        for namespace in ("sms_webhooks", "campaigns:sms_webhooks"):
+            try:
+                return base + reverse(f"{namespace}:{view_name}", kwargs=kwargs or None)
+            except NoReverseMatch:
+                continue
+        logger.warning("SMS webhooks are not routed: no delivery receipts are requested.")
+        return ""
 
 
 def _retry_after(value: str | None) -> float | None:

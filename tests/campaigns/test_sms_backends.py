@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import urlsplit
 
 import pytest
@@ -127,6 +128,20 @@ def test_46elks_asks_for_receipts_at_the_secret_url_with_basic_auth(elks, settin
     assert callback.hostname == "club.example.com"
     assert callback.path == "/webhooks/sms/46elks/s3cret-path/receipt/"
     assert (callback.username, callback.password) == ("elks", "p%40ss%3Aword")
+
+
+def test_receipts_are_asked_for_when_campaigns_mounts_the_webhooks_itself(twilio, settings):
+    campaigns_urls = ([path("sms/", include("campaigns.webhooks.urls"))], "campaigns")
+    urlconf = ModuleType("campaigns_mounted_urls")
+    urlconf.urlpatterns = [path("c/", include(campaigns_urls))]  # type: ignore[attr-defined]
+    settings.ROOT_URLCONF = urlconf
+    settings.SMS_CALLBACK_BASE_URL = "https://club.example.com"
+
+    twilio_backend(twilio).send_message(message())
+
+    assert twilio.accepted[0].form["StatusCallback"] == (
+        "https://club.example.com/c/sms/twilio/receipt/"
+    )
 
 
 def test_no_receipt_url_without_a_public_address(elks, twilio):
