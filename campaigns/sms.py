@@ -77,6 +77,11 @@ class SmsMessage:
             raise ValueError("An SMS needs a body.")
         self.sender = self.sender or settings.SMS_SENDER
 
+    @property
+    def provider_id(self) -> str:
+        """The provider's id of the sent message (the name the outbox's column uses)."""
+        return self.provider_message_id
+
 
 @dataclass(frozen=True)
 class SmsSent:
@@ -115,6 +120,19 @@ class SmsError(Exception):
         self.http_status = http_status
         self.maybe_sent = maybe_sent
         self.retry_after = retry_after
+
+    @property
+    def outcome(self) -> str:
+        """What the sender does with the message, in one word: "in_doubt" (it may have gone
+        out: never resend silently), "retry" (later, with back-off), "pause" (every message will
+        fail until the account is fixed) or "failed" (this message, for good)."""
+        if self.maybe_sent:
+            return "in_doubt"
+        if self.retryable:
+            return "retry"
+        if isinstance(self, SmsConfigurationError):
+            return "pause"
+        return "failed"
 
     def __str__(self) -> str:
         where = f"{self.provider}: " if self.provider else ""

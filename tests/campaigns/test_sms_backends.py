@@ -112,6 +112,7 @@ def test_46elks_posts_the_form_with_basic_auth_and_reads_the_id(elks):
     assert sent.status == "created"
     assert sent.parts == 1
     assert outgoing.provider_message_id == sent.provider_message_id
+    assert outgoing.provider_id == sent.provider_message_id
 
 
 @pytest.mark.urls(__name__)
@@ -289,6 +290,23 @@ def test_our_own_reasons_are_translated(elks):
         elks_backend(elks).send_message(message())
 
     assert str(caught.value) == "46elks: Kunde inte ansluta (NewConnectionError)."
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (SmsTimeout("x", maybe_sent=True), "in_doubt"),
+        (SmsTransientError("x", maybe_sent=True), "in_doubt"),
+        (SmsTimeout("x"), "retry"),
+        (SmsRateLimited("x"), "retry"),
+        (SmsConfigurationError("x"), "pause"),
+        (SmsInvalidNumber("x"), "failed"),
+        (SmsRecipientOptedOut("x"), "failed"),
+        (SmsPermanentError("x"), "failed"),
+    ],
+)
+def test_each_error_says_what_the_sender_does(error, outcome):
+    assert error.outcome == outcome
 
 
 def test_46elks_refuses_an_invalid_number_itself(elks):
