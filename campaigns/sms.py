@@ -19,7 +19,9 @@ The provider backends:
   error that will refuse every message until staff fix the account, so a campaign should pause.
   ``maybe_sent`` is True when the request may have reached the provider (a read time-out, a
   connection dropped after sending, a gateway time-out, an unreadable 2xx answer): the SMS may
-  have gone out, so the message is "in doubt", not safe to resend silently.
+  have gone out, so the message is "in doubt", not safe to resend silently. ``error.outcome``
+  says it in one word: "in_doubt", "retry", "pause" or "failed";
+- refuse a text over SMS_MAX_PARTS before sending (a permanent error, code "too_long");
 - ask for delivery receipts at the webhooks in ``campaigns.webhooks`` when SMS_CALLBACK_BASE_URL
   names the public address of Lojal.
 """
