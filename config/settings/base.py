@@ -351,6 +351,32 @@ SMS_BACKEND = env("SMS_BACKEND", default="campaigns.sms.FileSmsBackend")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
 SMS_SENDER = env("SMS_SENDER", default=CLUB_NAME[:11])
 
+# --- SMS providers ---------------------------------------------------------------------------
+# SMS_BACKEND above picks the provider: campaigns.sms.Elks46SmsBackend or
+# campaigns.sms.TwilioSmsBackend send over HTTP (see the README's "SMS providers").
+SMS_MAX_PARTS = env.int("SMS_MAX_PARTS", default=10)  # longer texts are refused
+SMS_HTTP_CONNECT_TIMEOUT = env.float("SMS_HTTP_CONNECT_TIMEOUT", default=5.0)
+SMS_HTTP_READ_TIMEOUT = env.float("SMS_HTTP_READ_TIMEOUT", default=15.0)
+SMS_HTTP_POOL_SIZE = env.int("SMS_HTTP_POOL_SIZE", default=10)  # kept-alive connections
+# Seconds one send may wait for the rate limit before it gives up (a transient error).
+SMS_RATE_LIMIT_MAX_WAIT = env.float("SMS_RATE_LIMIT_MAX_WAIT", default=30.0)
+# Lojal's public address as the providers reach it (https://club.example.com): delivery receipts
+# are asked for only when it is set.
+SMS_CALLBACK_BASE_URL = env("SMS_CALLBACK_BASE_URL", default="")
+SMS_46ELKS_API_URL = env("SMS_46ELKS_API_URL", default="https://api.46elks.com/a1")
+SMS_46ELKS_USERNAME = env("SMS_46ELKS_USERNAME", default="")
+SMS_46ELKS_PASSWORD = env("SMS_46ELKS_PASSWORD", default="")
+SMS_46ELKS_RATE = env.float("SMS_46ELKS_RATE", default=10.0)  # messages per second, 0: no limit
+# 46elks signs nothing: its webhooks carry this secret in their path and Basic-auth credentials.
+SMS_46ELKS_WEBHOOK_SECRET = env("SMS_46ELKS_WEBHOOK_SECRET", default="")
+SMS_46ELKS_WEBHOOK_USER = env("SMS_46ELKS_WEBHOOK_USER", default="46elks")
+SMS_46ELKS_WEBHOOK_PASSWORD = env("SMS_46ELKS_WEBHOOK_PASSWORD", default="")
+SMS_TWILIO_API_URL = env("SMS_TWILIO_API_URL", default="https://api.twilio.com")
+SMS_TWILIO_ACCOUNT_SID = env("SMS_TWILIO_ACCOUNT_SID", default="")
+SMS_TWILIO_AUTH_TOKEN = env("SMS_TWILIO_AUTH_TOKEN", default="")  # also verifies its webhooks
+SMS_TWILIO_MESSAGING_SERVICE_SID = env("SMS_TWILIO_MESSAGING_SERVICE_SID", default="")
+SMS_TWILIO_RATE = env.float("SMS_TWILIO_RATE", default=10.0)
+
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a missing or wrong credential a 401.
