@@ -428,3 +428,21 @@ CELERY_BEAT_SCHEDULE["rewards-gamification-award"] = {
     "task": "rewards.tasks.gamification_award_task",
     "schedule": 3600.0,
 }
+
+# --- Hardening: input limits (core.validators, core.api.parsers, core.middleware) ------------
+# Every user-supplied date or date-time must fall between 1 January of this year and this many
+# days from today (purchases are further held to an hour ahead of the clock).
+LOJAL_DATE_MIN_YEAR = env.int("LOJAL_DATE_MIN_YEAR", default=1900)
+LOJAL_DATE_MAX_FUTURE_DAYS = env.int("LOJAL_DATE_MAX_FUTURE_DAYS", default=3660)
+# The deepest nesting of arrays and objects a JSON request body may have.
+LOJAL_JSON_MAX_DEPTH = env.int("LOJAL_JSON_MAX_DEPTH", default=32)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "core.api.parsers.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# A URL path or query string holding a NUL character is refused with 400 before any view runs.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "core.middleware.NulCharacterMiddleware",
+)
