@@ -85,6 +85,8 @@ _INVISIBLE = frozenset(
 
 def text_bad_character(value: str) -> str | None:
     """The first character `value` may not hold in a one-line field, or None."""
+    if value.isprintable():  # no control, format (bidi, zero-width) or line separator at all
+        return None
     for char in value:
         if char in _INVISIBLE or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
             return char

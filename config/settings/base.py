@@ -438,8 +438,8 @@ LOJAL_DATE_MAX_FUTURE_DAYS = env.int("LOJAL_DATE_MAX_FUTURE_DAYS", default=3660)
 LOJAL_JSON_MAX_DEPTH = env.int("LOJAL_JSON_MAX_DEPTH", default=32)
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "core.api.parsers.JSONParser",
-    "rest_framework.parsers.FormParser",
-    "rest_framework.parsers.MultiPartParser",
+    "core.api.parsers.FormParser",
+    "core.api.parsers.MultiPartParser",
 ]
 # A URL path or query string holding a NUL character is refused with 400 before any view runs.
 MIDDLEWARE.insert(

@@ -1,6 +1,7 @@
-"""The JSON parser of every API endpoint: a body nested deeper than
+"""The parsers of every API endpoint. JSON: a body nested deeper than
 settings.LOJAL_JSON_MAX_DEPTH, or holding a NUL character in any string (key or value), is
-refused with 400 and a message, before a view or a service sees it. PostgreSQL cannot store NUL
+refused with 400 and a message, before a view or a service sees it; the form parsers refuse NUL
+in any field too. PostgreSQL cannot store NUL
 in text, and Python's json module recurses once per level of nesting, so neither reaches a 500.
 """
 
@@ -67,3 +68,30 @@ class JSONParser(parsers.JSONParser):
     @staticmethod
     def _refuse_constant(name: str):
         raise ValueError(_("%(name)s is not a number JSON allows.") % {"name": name})
+
+
+def _form_check(data) -> None:
+    for values in data.lists() if hasattr(data, "lists") else data.items():
+        for value in values[1] if isinstance(values[1], list) else [values[1]]:
+            if isinstance(value, str) and "\x00" in value:
+                raise ParseError(_("Text in the request may not contain NUL characters."))
+        if "\x00" in values[0]:
+            raise ParseError(_("Text in the request may not contain NUL characters."))
+
+
+class FormParser(parsers.FormParser):
+    """DRF's form parser, refusing NUL characters in names and values."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        _form_check(data)
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser, refusing NUL characters in field names and values."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        _form_check(result.data)
+        return result

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import DefaultPagination
 from core.idempotency import idempotent
+from core.validators import DateWindowValidator
 from members.models import Purchase
 from members.selectors.purchases import purchase_list
 from members.services.purchases import INGEST_MAX_ROWS, purchases_ingest
@@ -140,8 +141,12 @@ class PurchaseListApi(APIView):
             required=False, allow_blank=True, max_length=40, help_text="Store code."
         )
         source = serializers.CharField(required=False, allow_blank=True, max_length=40)
-        date_from = serializers.DateField(required=False, help_text="First day, inclusive.")
-        date_to = serializers.DateField(required=False, help_text="Last day, inclusive.")
+        date_from = serializers.DateField(
+            required=False, help_text="First day, inclusive.", validators=[DateWindowValidator()]
+        )
+        date_to = serializers.DateField(
+            required=False, help_text="Last day, inclusive.", validators=[DateWindowValidator()]
+        )
 
         def validate(self, attrs):
             start, end = attrs.get("date_from"), attrs.get("date_to")

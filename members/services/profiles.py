@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.services import audit_log
+from core.validators import date_in_window, text_one_line
 from members.hooks import member_activity_run
 from members.models import Interest, Member, Store, User, normalize_email
 from members.services.users import user_set_language
@@ -147,6 +148,11 @@ def _member_number_unused() -> str:
 
 def _clean_text(value: Any, *, field: str, max_length: int, errors: dict) -> str:
     text = " ".join(str(value or "").split())
+    try:
+        text_one_line(text)
+    except ValidationError as error:
+        errors.setdefault(field, []).append(error)
+        return ""
     if len(text) > max_length:
         errors.setdefault(field, []).append(
             ValidationError(
@@ -175,6 +181,11 @@ def _clean_birth_date(value: Any, errors: dict) -> datetime.date | None:
         errors.setdefault("birth_date", []).append(
             ValidationError(_("Enter the birth date as YYYY-MM-DD."), code="invalid")
         )
+        return None
+    try:
+        date_in_window(value)
+    except ValidationError as error:
+        errors.setdefault("birth_date", []).append(error)
         return None
     if value > timezone.localdate():
         errors.setdefault("birth_date", []).append(
