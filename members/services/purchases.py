@@ -583,7 +583,13 @@ def _purchases_insert(valid: Sequence[_Valid]) -> dict[tuple[str, str], Purchase
     quote = connection.ops.quote_name
     table = quote(Purchase._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    postgres = connection.vendor == "postgresql"
+    if postgres:  # one array parameter per column: planned once, whatever the number of rows
+        types = [
+            f.rel_db_type(connection) if f.is_relation else f.db_type(connection) for f in fields
+        ]
+        arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+        source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - types from _meta
     inserted: dict[tuple[str, str], Purchase] = {}
     ordered = sorted(valid, key=lambda v: (v.source, v.external_id))
     for start in range(0, len(ordered), 1000):
@@ -600,20 +606,26 @@ def _purchases_insert(valid: Sequence[_Valid]) -> dict[tuple[str, str], Purchase
             )
             for v in ordered[start : start + 1000]
         ]
-        params: list[Any] = []
-        for obj in objects:
-            params.extend(
-                f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields
-            )
+        values = [
+            [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+            for obj in objects
+        ]
+        if postgres:
+            params: list[Any] = [list(column) for column in zip(*values, strict=True)]
+        else:
+            row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            source = "VALUES " + ", ".join([row_sql] * len(objects))
+            params = [value for row in values for value in row]
+        sql = (
+            f"INSERT INTO {table} ({columns}) {source} "
+            f"ON CONFLICT ({quote('source')}, {quote('external_id')}) DO NOTHING "
+            f"RETURNING {quote('id')}, {quote('source')}, {quote('external_id')}"
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names from _meta, values bound
-                + ", ".join([row_sql] * len(objects))
-                + f" ON CONFLICT ({quote('source')}, {quote('external_id')}) DO NOTHING "
-                f"RETURNING {quote('id')}, {quote('source')}, {quote('external_id')}",
-                params,
-            )
-            returned = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
+            cursor.execute(sql, params)
+            returned = {
+                (source_, external_id): pk for pk, source_, external_id in cursor.fetchall()
+            }
         for obj in objects:
             pk = returned.get((obj.source, obj.external_id))
             if pk is not None:

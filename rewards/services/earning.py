@@ -467,8 +467,8 @@ _ACCOUNT_FIELDS = ("balance", "debt", "tier", "tier_since", "tier_review_on", "t
 
 def _accounts_write(accounts: list[PointsAccount], *, now) -> None:
     """Write the accounts' balances, debts and tiers (their rows are locked): on PostgreSQL one
-    UPDATE … FROM (VALUES …), whose cost grows with the rows, not with their square as the
-    CASE expressions of bulk_update do."""
+    UPDATE … FROM UNNEST(one array per column), whose cost grows with the rows, not with their
+    square as the CASE expressions of bulk_update do."""
     if not accounts:
         return
     for account in accounts:
@@ -478,24 +478,23 @@ def _accounts_write(accounts: list[PointsAccount], *, now) -> None:
         return
     quote = connection.ops.quote_name
     fields = [PointsAccount._meta.pk, *map(PointsAccount._meta.get_field, _ACCOUNT_FIELDS)]
-    types = [field.rel_db_type(connection) if field.primary_key else field.db_type(connection)
+    types = [field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
              for field in fields]  # fmt: skip
-    row = "(" + ", ".join(f"%s::{db_type}" for db_type in types) + ")"
-    params: list = []
-    for account in accounts:
-        params.extend(
-            field.get_db_prep_save(getattr(account, field.attname), connection=connection)
-            for field in fields
-        )
+    columns = [
+        [field.get_db_prep_save(getattr(account, field.attname), connection=connection)
+         for account in accounts]
+        for field in fields
+    ]  # fmt: skip
     names = [quote(field.column) for field in fields]
     assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(PointsAccount._meta.db_table)} AS a SET {assignments}, "  # noqa: S608 - names from _meta, values bound
             f"{quote('updated_at')} = %s "
-            f"FROM (VALUES {', '.join([row] * len(accounts))}) AS v({', '.join(names)}) "
+            f"FROM UNNEST({arrays}) AS v({', '.join(names)}) "
             f"WHERE a.{names[0]} = v.{names[0]}",
-            [now, *params],
+            [now, *columns],
         )
 
 
