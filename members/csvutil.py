@@ -45,7 +45,8 @@ def csv_safe(value: Any) -> str:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
+    # Spreadsheets skip leading spaces before a formula sign, so look past them too.
+    if text.startswith(FORMULA_PREFIXES) or text.lstrip(" ").startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
 

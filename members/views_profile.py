@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from core.services import client_ip
-from core.validators import DateWindowValidator
 from members.models import ConsentEvent, ConsentPurpose, Interest, Member, Store
 from members.selectors.consent import consent_choices
 from members.selectors.profiles import member_get_self
@@ -47,7 +46,6 @@ class ProfileForm(forms.Form):
         label=_("Birth date"),
         required=False,
         help_text=_("We use it to celebrate your birthday."),
-        validators=[DateWindowValidator()],
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
     postcode = forms.CharField(

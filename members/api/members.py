@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 
 from core.api.pagination import DefaultPagination
 from core.idempotency import idempotent
-from core.validators import DateWindowValidator
 from members.models import Interest, Member, Store, User
 from members.selectors.profiles import MEMBER_ORDERINGS, member_get_by_number, member_list
 from members.services.profiles import member_create, member_update
@@ -69,9 +68,7 @@ class MemberOwnFieldsInput(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    birth_date = serializers.DateField(
-        required=False, allow_null=True, validators=[DateWindowValidator()]
-    )
+    birth_date = serializers.DateField(required=False, allow_null=True)  # window: the service
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
     city = serializers.CharField(max_length=80, required=False, allow_blank=True)
     language = serializers.ChoiceField(

@@ -182,11 +182,6 @@ def _clean_birth_date(value: Any, errors: dict) -> datetime.date | None:
             ValidationError(_("Enter the birth date as YYYY-MM-DD."), code="invalid")
         )
         return None
-    try:
-        date_in_window(value)
-    except ValidationError as error:
-        errors.setdefault("birth_date", []).append(error)
-        return None
     if value > timezone.localdate():
         errors.setdefault("birth_date", []).append(
             ValidationError(_("The birth date cannot be in the future."), code="future")
@@ -199,6 +194,11 @@ def _clean_birth_date(value: Any, errors: dict) -> datetime.date | None:
                 params={"year": EARLIEST_BIRTH_DATE.year},
             )
         )
+    else:
+        try:
+            date_in_window(value)  # the club's window may be narrower than a birth date's
+        except ValidationError as error:
+            errors.setdefault("birth_date", []).append(error)
     return value
 
 
@@ -367,6 +367,13 @@ def member_create(
         "notes": notes,
     }
     cleaned = member_clean_fields(member=None, fields=fields)
+    if user is None and not any(
+        cleaned.get(name) for name in ("first_name", "last_name", "email", "phone")
+    ):
+        raise ValidationError(
+            _("A member needs at least a name, an e-mail address or a phone number."),
+            code="empty_member",
+        )
     if user is not None and Member.objects.filter(user=user).exists():
         raise ValidationError(
             {"user": _("This login already belongs to a member.")}, code="duplicate_user"

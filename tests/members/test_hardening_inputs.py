@@ -96,6 +96,19 @@ def test_the_purchase_api_refuses_dates_outside_the_window(till, member, value):
     assert not Purchase.objects.exists()
 
 
+def test_a_birth_date_is_also_held_to_the_clubs_window(settings):
+    settings.LOJAL_DATE_MIN_YEAR = 1950
+    client = _with_perms("change_member", "view_member")
+    MemberFactory(number="41234568")
+
+    response = client.patch(
+        "/api/v1/members/41234568/", {"birth_date": "1930-05-01"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "The date must be between 1950-01-01" in response.json()["birth_date"][0]
+
+
 def test_the_date_window_comes_from_the_settings(settings):
     settings.LOJAL_DATE_MIN_YEAR = 2000
     settings.LOJAL_DATE_MAX_FUTURE_DAYS = 0
@@ -126,7 +139,7 @@ def test_the_member_api_refuses_a_year_one_birth_date(member):
     )
 
     assert response.status_code == 400
-    assert "The date must be between" in response.json()["birth_date"][0]
+    assert "before 1900" in response.json()["birth_date"][0]
 
 
 def test_the_portal_profile_refuses_a_year_one_birth_date(client):
@@ -140,7 +153,7 @@ def test_the_portal_profile_refuses_a_year_one_birth_date(client):
     )
 
     assert response.status_code == 200
-    assert "The date must be between" in response.content.decode()
+    assert "The birth date cannot be before 1900." in response.content.decode()
     member.refresh_from_db()
     assert member.birth_date is None
 
