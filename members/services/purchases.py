@@ -19,12 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from core.db import insert_rows
 from core.services import audit_log
 from core.validators import date_in_window, text_bad_character, text_one_line
 from members.hooks import purchase_recorded_run, purchases_recorded_run
@@ -574,27 +575,56 @@ def _ingest_lookups(
     return members, stores, existing
 
 
+_PURCHASE_COLUMNS = (
+    "member",
+    "purchased_at",
+    "amount",
+    "currency",
+    "channel",
+    "store",
+    "source",
+    "external_id",
+    "created_at",
+)
+
+
 def _purchases_insert(valid: Sequence[_Valid]) -> dict[tuple[str, str], Purchase]:
     """Insert the purchases in one statement per 1 000 (in key order, so two batches sharing
     keys wait on each other in the same order, never in a cycle) and return those inserted by
     key. A key another transaction stored meanwhile is skipped (ON CONFLICT DO NOTHING) and
     missing from the answer."""
-    fields = [f for f in Purchase._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    table = quote(Purchase._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    postgres = connection.vendor == "postgresql"
-    if postgres:  # one array parameter per column: planned once, whatever the number of rows
-        types = [
-            f.rel_db_type(connection) if f.is_relation else f.db_type(connection) for f in fields
-        ]
-        arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
-        source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - types from _meta
+    now = timezone.now()
     inserted: dict[tuple[str, str], Purchase] = {}
     ordered = sorted(valid, key=lambda v: (v.source, v.external_id))
     for start in range(0, len(ordered), 1000):
-        objects = [
-            Purchase(
+        chunk = ordered[start : start + 1000]
+        returned = insert_rows(
+            Purchase,
+            _PURCHASE_COLUMNS,
+            [
+                (
+                    v.member.pk,
+                    v.purchased_at,
+                    v.amount,
+                    v.currency,
+                    v.channel,
+                    v.store.pk if v.store is not None else None,
+                    v.source,
+                    v.external_id,
+                    now,
+                )
+                for v in chunk
+            ],
+            suffix="ON CONFLICT (source, external_id) DO NOTHING",
+            returning=("id", "source", "external_id"),
+        )
+        ids = {(source, external_id): pk for pk, source, external_id in returned}
+        for v in chunk:
+            pk = ids.get((v.source, v.external_id))
+            if pk is None:
+                continue
+            purchase = Purchase(
+                pk=pk,
                 member=v.member,
                 purchased_at=v.purchased_at,
                 amount=v.amount,
@@ -603,35 +633,10 @@ def _purchases_insert(valid: Sequence[_Valid]) -> dict[tuple[str, str], Purchase
                 store=v.store,
                 source=v.source,
                 external_id=v.external_id,
+                created_at=now,
             )
-            for v in ordered[start : start + 1000]
-        ]
-        values = [
-            [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
-            for obj in objects
-        ]
-        if postgres:
-            params: list[Any] = [list(column) for column in zip(*values, strict=True)]
-        else:
-            row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            source = "VALUES " + ", ".join([row_sql] * len(objects))
-            params = [value for row in values for value in row]
-        sql = (
-            f"INSERT INTO {table} ({columns}) {source} "
-            f"ON CONFLICT ({quote('source')}, {quote('external_id')}) DO NOTHING "
-            f"RETURNING {quote('id')}, {quote('source')}, {quote('external_id')}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            returned = {
-                (source_, external_id): pk for pk, source_, external_id in cursor.fetchall()
-            }
-        for obj in objects:
-            pk = returned.get((obj.source, obj.external_id))
-            if pk is not None:
-                obj.pk = pk
-                obj._state.adding = False
-                inserted[(obj.source, obj.external_id)] = obj
+            purchase._state.adding = False
+            inserted[(v.source, v.external_id)] = purchase
     return inserted
 
 
@@ -685,14 +690,17 @@ def _ingest_set_based(
         for purchase in Purchase.objects.filter(source=source, external_id__in=ids):
             existing[(purchase.source, purchase.external_id)] = purchase
     existing.update(inserted)
-    lines: list[PurchaseLine] = []
+    lines: list[tuple] = []
     created: list[tuple[int, Purchase]] = []
     for key, (index, valid) in fresh.items():
         purchase = inserted.get(key)
         if purchase is None:
             repeats.append((index, key, valid))
             continue
-        lines.extend(_lines_build(purchase, valid.lines))
+        lines.extend(
+            (purchase.pk, line.product, line.category, line.quantity, line.amount)
+            for line in valid.lines
+        )
         created.append((index, purchase))
         results[index] = IngestResult(index=index, status="created", purchase=purchase)
     for index, key, valid in repeats:
@@ -703,8 +711,12 @@ def _ingest_set_based(
             results[index] = IngestResult(index=index, status="error", errors=_error_dict(exc))
         else:
             results[index] = IngestResult(index=index, status="already_recorded", purchase=stored)
-    if lines:
-        PurchaseLine.objects.bulk_create(lines, batch_size=5000)
+    for start in range(0, len(lines), 5000):
+        insert_rows(
+            PurchaseLine,
+            ("purchase", "product", "category", "quantity", "amount"),
+            lines[start : start + 5000],
+        )
     created.sort(key=lambda pair: pair[0])
     purchases_recorded_run(purchases=[purchase for _index, purchase in created])
     return [results[index] for index, _row in items]

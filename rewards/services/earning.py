@@ -25,11 +25,12 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from core.db import insert_rows
 from members.models import Member, Purchase
 from members.selectors.segments import segment_members
 from rewards.models import (
@@ -361,24 +362,19 @@ def points_earn_for_purchases(*, purchases: Sequence[Purchase]) -> None:
     default_rate = Decimal(settings.REWARDS_DEFAULT_POINTS_PER_SEK)
     purchase_type = ContentType.objects.get_for_model(Purchase)
     expires_on = default_expiry(today)
-    entries: list[PointsEntry] = []
+    entries: list[tuple] = []
     changes: list[TierChange] = []
 
     def flush() -> None:
-        created = PointsEntry.objects.bulk_create(entries)
-        PointsLot.objects.bulk_create(
+        ids = insert_rows(PointsEntry, _ENTRY_COLUMNS, entries, returning=("id",))
+        insert_rows(
+            PointsLot,
+            ("member", "entry", "amount", "remaining", "earned_at", "expires_on"),
             [
-                PointsLot(
-                    member_id=entry.member_id,
-                    entry=entry,
-                    amount=entry.amount,
-                    remaining=entry.amount,
-                    earned_at=now,
-                    expires_on=expires_on,
-                )
-                for entry in created
-                if entry.amount
-            ]
+                (entry[0], entry_id, entry[2], entry[2], now, expires_on)
+                for entry, (entry_id,) in zip(entries, ids, strict=True)
+                if entry[2]
+            ],
         )
         TierChange.objects.bulk_create(changes)
         _accounts_write([state.account for state in states.values() if state.touched], now=now)
@@ -417,25 +413,25 @@ def points_earn_for_purchases(*, purchases: Sequence[Purchase]) -> None:
         paid = min(account.debt, points)
         net = points - paid
         entries.append(
-            PointsEntry(
-                member_id=purchase.member_id,
-                kind=PointsEntry.Kind.EARN,
-                amount=net,
-                debt_change=-paid,
-                qualifying=points,
-                reason=REASON_PURCHASE if bonus is None else REASON_PURCHASE_BONUS,
-                reason_params=_purchase_params(purchase)
+            (
+                purchase.member_id,
+                PointsEntry.Kind.EARN,
+                net,
+                -paid,
+                points,
+                REASON_PURCHASE if bonus is None else REASON_PURCHASE_BONUS,
+                _purchase_params(purchase)
                 if bonus is None
                 else {
                     **_purchase_params(purchase),
                     "bonus": bonus.name,
                     "multiplier": f"{bonus.multiplier.normalize():f}",
                 },
-                idempotency_key=earn_key(purchase),
-                created_at=now,
-                cause_label="purchase",
-                cause_type=purchase_type,
-                cause_id=purchase.pk,
+                earn_key(purchase),
+                now,
+                "purchase",
+                purchase_type.pk,
+                purchase.pk,
             )
         )
         account.balance += net
@@ -462,6 +458,20 @@ def points_earn_for_purchases(*, purchases: Sequence[Purchase]) -> None:
     flush()
 
 
+_ENTRY_COLUMNS = (
+    "member",
+    "kind",
+    "amount",
+    "debt_change",
+    "qualifying",
+    "reason",
+    "reason_params",
+    "idempotency_key",
+    "created_at",
+    "cause_label",
+    "cause_type",
+    "cause_id",
+)
 _ACCOUNT_FIELDS = ("balance", "debt", "tier", "tier_since", "tier_review_on", "tier_grace_until")
 
 
@@ -473,6 +483,7 @@ def _accounts_write(accounts: list[PointsAccount], *, now) -> None:
         return
     for account in accounts:
         account.updated_at = now
+    connection = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy per value
     if connection.vendor != "postgresql":
         PointsAccount.objects.bulk_update(accounts, [*_ACCOUNT_FIELDS, "updated_at"])
         return
