@@ -9,7 +9,10 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from core.navigation import portal_nav_register
 
-        from . import gdpr_coverage  # receivers: connects the allauth receivers
+        from . import (
+            gdpr_coverage,
+            receivers,  # noqa: F401  (connects the allauth sign-up receivers)
+        )
 
         gdpr_coverage.register()
 
