@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -96,3 +97,63 @@ def fetch_joined(
 def fetch_instances(model: type[_M], sql: str, params: Sequence[Any]) -> list[_M]:
     """Instances of `model` from one plain query that selects `model_columns(model, alias)`."""
     return [row[0] for row in fetch_joined(sql, params, [model])]  # type: ignore[misc]
+
+
+def insert_rows(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    suffix: str = "",
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """INSERT `rows` (values in the order of the field names `columns`) into `model`'s table in
+    one statement, without building model instances: on PostgreSQL one array per column
+    (SELECT … FROM UNNEST, planned once whatever the number of rows), elsewhere a VALUES list.
+    Values are prepared by their fields (JSON fields take Python values). `suffix` is SQL after
+    the rows (e.g. ON CONFLICT … DO NOTHING); returns the `returning` columns of the rows
+    inserted, in their order. For set-based writes on hot paths, where bulk_create's per-object
+    work is the cost."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.models import JSONField
+
+    if not rows:
+        return []
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    fields = [model._meta.get_field(name) for name in columns]
+    prepared: list[list[Any]] = []
+    for field in fields:
+        index = len(prepared)
+        if isinstance(field, JSONField):
+            encoder = field.encoder
+            prepared.append([json.dumps(row[index], cls=encoder) for row in rows])
+        else:
+            prep = field.get_db_prep_save
+            prepared.append([prep(row[index], connection=db) for row in rows])
+    names = [quote(field.column) for field in fields]
+    table = quote(model._meta.db_table)
+    if db.vendor == "postgresql":
+        types = [
+            "text"
+            if isinstance(f, JSONField)
+            else (f.rel_db_type(db) if f.is_relation else f.db_type(db))
+            for f in fields
+        ]
+        selected = ", ".join(
+            f"c{i}::jsonb" if isinstance(f, JSONField) else f"c{i}" for i, f in enumerate(fields)
+        )
+        arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+        aliases = ", ".join(f"c{i}" for i in range(len(fields)))
+        source = f"SELECT {selected} FROM UNNEST({arrays}) AS t({aliases})"  # noqa: S608 - from _meta
+        params: list[Any] = prepared
+    else:
+        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        source = "VALUES " + ", ".join([row_sql] * len(rows))
+        params = [value for row in zip(*prepared, strict=True) for value in row]
+    sql = f"INSERT INTO {table} ({', '.join(names)}) {source} {suffix}"
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(model._meta.get_field(n).column) for n in returning)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()] if returning else []

@@ -27,7 +27,9 @@ from rest_framework.utils import encoders
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 255
+# The one check of the header's length. Services build longer keys from it (the ledger's
+# "redeem:<member>:<key>", at most 200 characters), so it is well below what they store.
+MAX_KEY_LENGTH = 128
 
 
 def request_fingerprint(request: Request) -> str:
@@ -53,7 +55,12 @@ def idempotent(view_method: Callable) -> Callable:
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             return Response(
-                {"detail": _("The Idempotency-Key header must be 1 to 255 printable characters.")},
+                {
+                    "detail": _(
+                        "The Idempotency-Key header must be 1 to %(limit)d printable characters."
+                    )
+                    % {"limit": MAX_KEY_LENGTH}
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         fingerprint = request_fingerprint(request)

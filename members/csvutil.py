@@ -45,7 +45,8 @@ def csv_safe(value: Any) -> str:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
+    # Spreadsheets skip leading spaces before a formula sign, so look past them too.
+    if text.startswith(FORMULA_PREFIXES) or text.lstrip(" ").startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
 
@@ -123,7 +124,7 @@ class CsvTable:
 def csv_decode(data: bytes) -> tuple[str, str]:
     """(text, encoding): UTF-8 with or without BOM, else Windows-1252 (a superset of Latin-1
     for printable characters, which is what Excel on Windows saves)."""
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:  # anywhere: no text column can hold NUL, and PostgreSQL refuses it
         raise CsvReadError(_("The file is not a text CSV file (it contains binary data)."))
     try:
         return data.decode("utf-8-sig"), "utf-8"

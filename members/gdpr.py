@@ -7,6 +7,11 @@ members never imports them.
   of the member; called by members.services.gdpr.member_erase inside its transaction, before the
   member's own fields are cleared (so `member.user`, `member.email` are still there to use).
 
+- `gdpr_model_covered(label, how)`: declares how erasure treats a model that points to a member
+  or a login or holds personal or free-form data ("app.Model", and a sentence: erased by which
+  eraser, or why it is kept). tests/members/test_gdpr_coverage.py walks every installed model and
+  fails on one that is not declared, so a new app cannot forget its part of an erasure.
+
 Register in AppConfig.ready(). Registering the same name or function again replaces / is ignored.
 """
 
@@ -46,3 +51,18 @@ def gdpr_exporters() -> dict[str, Exporter]:
 
 def gdpr_erasers() -> tuple[Eraser, ...]:
     return tuple(_erasers)
+
+
+_covered: dict[str, str] = {}
+
+
+def gdpr_model_covered(label: str, how: str) -> None:
+    """Declare how erasing a member treats model `label` ("app.Model"): which eraser removes or
+    scrubs its personal data, or why what it keeps is not personal (or must be kept)."""
+    if not how.strip():
+        raise ValueError("Say how erasure treats the model.")
+    _covered[label] = how
+
+
+def gdpr_models_covered() -> dict[str, str]:
+    return dict(_covered)

@@ -9,18 +9,20 @@ def register_purchase_hook() -> bool:
         from members.hooks import purchase_recorded_register
     except ImportError:
         return False
-    from rewards.services.earning import points_earn_for_purchase
+    from rewards.services.earning import points_earn_for_purchase, points_earn_for_purchases
 
-    purchase_recorded_register(points_earn_for_purchase)
+    purchase_recorded_register(points_earn_for_purchase, batch=points_earn_for_purchases)
     return True
 
 
 def register_gamification_hook() -> None:
     """Check the buyer's badges and challenges after each purchase is committed."""
     from members.hooks import purchase_recorded_register
-    from rewards.tasks import gamification_award_after_purchase
+    from rewards.tasks import gamification_award_after_purchase, gamification_award_after_purchases
 
-    purchase_recorded_register(gamification_award_after_purchase)
+    purchase_recorded_register(
+        gamification_award_after_purchase, batch=gamification_award_after_purchases
+    )
 
 
 def register_activity_hook() -> None:

@@ -28,7 +28,7 @@ from members.models import Purchase
 
 from .models import EarningRule, PointsAccount, PointsEntry, PointsLot, Tier, TierChange
 from .services.earning import REASON_PURCHASE
-from .services.tiers import _one_year_after, rolling_start
+from .services.tiers import one_year_after, rolling_start
 
 
 def _rate(channel: str | None) -> Decimal:
@@ -147,7 +147,7 @@ def seed_points(ctx: SeedContext) -> None:
                 UPDATE {accounts} SET tier_id = %s, tier_since = %s, tier_review_on = %s
                 WHERE tier_id IS NULL AND updated_at = %s AND {earned_12m} >= %s
                 """,  # noqa: S608 - table names from _meta, values bound
-                [tier.pk, today, _one_year_after(today), now, since, tier.threshold],
+                [tier.pk, today, one_year_after(today), now, since, tier.threshold],
             )
         changes = TierChange._meta.db_table
         cursor.execute(

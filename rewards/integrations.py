@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from members.gdpr import gdpr_eraser_register, gdpr_exporter_register
+from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_model_covered
 from members.models import Member
 from members.segments import (
     BOOLEAN,
@@ -291,6 +291,27 @@ def leaderboard_export(*, member: Member) -> list[dict[str, Any]]:
     ]
 
 
+# How erasing a member treats each rewards model (members.gdpr; checked by a model walk).
+_LEDGER = "the points ledger, kept for the books and pseudonymous once the member is erased"
+GDPR_COVERAGE = {
+    "rewards.PointsAccount": f"{_LEDGER}: the balance and tier",
+    "rewards.PointsEntry": f"{_LEDGER}: points, dates and reasons about points (reason_params "
+    "hold amounts, currencies and bonus names); the actor is staff",
+    "rewards.PointsLot": f"{_LEDGER}: lots and their expiry",
+    "rewards.TierChange": f"{_LEDGER}: tier moves",
+    "rewards.Reward": "the catalogue's pictures, no member's data",
+    "rewards.Badge": "the badges' pictures, no member's data",
+    "rewards.Redemption": f"{_LEDGER}: what was redeemed and its voucher code (no person's "
+    "data); cancelled_by is staff",
+    "rewards.BenefitChoice": "which benefit the member id chose, pseudonymous once erased",
+    "rewards.MemberBadge": "which badges the member id earned, pseudonymous once erased",
+    "rewards.ChallengeCompletion": "which challenges the member id completed, pseudonymous once "
+    "erased",
+    "rewards.LeaderboardOptIn": "deleted by the eraser rewards.services.gamification."
+    "leaderboard_leave (the display name is personal)",
+}
+
+
 def register() -> None:
     register_segment_fields()
     timeline_provider_register(points_timeline)
@@ -304,3 +325,5 @@ def register() -> None:
     gdpr_exporter_register("challenges", challenges_export)
     gdpr_exporter_register("leaderboard", leaderboard_export)
     gdpr_eraser_register(leaderboard_leave)
+    for label, how in GDPR_COVERAGE.items():
+        gdpr_model_covered(label, how)

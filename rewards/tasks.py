@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,13 @@ def gamification_award_after_purchase(*, purchase: Purchase) -> None:
         transaction.on_commit(
             partial(gamification_award_task.delay, member_ids=[purchase.member_id])
         )
+
+
+def gamification_award_after_purchases(*, purchases: Sequence[Purchase]) -> None:
+    """The batch variant: one task for the buyers of a batch's purchases (returns aside)."""
+    member_ids = sorted({p.member_id for p in purchases if p.original_id is None})
+    if member_ids:
+        transaction.on_commit(partial(gamification_award_task.delay, member_ids=member_ids))
 
 
 @shared_task(acks_late=True)

@@ -386,12 +386,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
-    # hardening-auth: bodies with NUL characters or absurd nesting are a 400 (core.api.parsers)
-    "DEFAULT_PARSER_CLASSES": [
-        "core.api.parsers.JSONParser",
-        "core.api.parsers.FormParser",
-        "core.api.parsers.MultiPartParser",
-    ],
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",  # hardening-auth: errors, pagination
     "DEFAULT_THROTTLE_CLASSES": [
@@ -501,3 +495,20 @@ CELERY_BEAT_SCHEDULE["feedback-surveys-after-joining"] = {
 }
 # Conversations: the largest attachment a member or staff may add (images and PDF only).
 FEEDBACK_ATTACHMENT_MAX_BYTES = env.int("FEEDBACK_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# --- Hardening: input limits (core.validators, core.api.parsers, core.middleware) ------------
+# Every user-supplied date or date-time must fall between 1 January of this year and this many
+# days from today (purchases are further held to an hour ahead of the clock).
+LOJAL_DATE_MIN_YEAR = env.int("LOJAL_DATE_MIN_YEAR", default=1900)
+LOJAL_DATE_MAX_FUTURE_DAYS = env.int("LOJAL_DATE_MAX_FUTURE_DAYS", default=3660)
+# The deepest nesting of arrays and objects a JSON request body may have.
+LOJAL_JSON_MAX_DEPTH = env.int("LOJAL_JSON_MAX_DEPTH", default=32)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "core.api.parsers.JSONParser",
+    "core.api.parsers.FormParser",
+    "core.api.parsers.MultiPartParser",
+]
+# A URL path or query string holding a NUL character is refused with 400 before any view runs.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "core.middleware.NulCharacterMiddleware",
+)

@@ -73,7 +73,7 @@ class MemberOwnFieldsInput(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    birth_date = serializers.DateField(required=False, allow_null=True)
+    birth_date = serializers.DateField(required=False, allow_null=True)  # window: the service
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
     city = serializers.CharField(max_length=80, required=False, allow_blank=True)
     language = serializers.ChoiceField(

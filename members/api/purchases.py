@@ -1,9 +1,10 @@
 """Purchases from tills, web shops and other systems: POST a batch, GET a filtered list.
 
 POST /api/v1/purchases/ takes one purchase or a list of up to 1 000 (members.add_purchase,
-usually an integration token; Idempotency-Key honoured). Each row is recorded in its own
-savepoint by members.services.purchases.purchases_ingest, so the valid rows are stored and each
-refused row is reported with its index and messages per field. GET lists purchases for staff
+usually an integration token; Idempotency-Key honoured). members.services.purchases.
+purchases_ingest checks every row, stores the valid ones set-based in one transaction and
+reports each refused row with its index and messages per field; an unexpected failure stores
+nothing. GET lists purchases for staff
 with members.view_purchase.
 """
 
@@ -26,6 +27,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import DefaultPagination
 from core.idempotency import idempotent
+from core.validators import DateWindowValidator
 from members.models import Purchase
 from members.selectors.purchases import purchase_list
 from members.services.purchases import INGEST_MAX_ROWS, purchases_ingest
@@ -140,8 +142,12 @@ class PurchaseListApi(APIView):
             required=False, allow_blank=True, max_length=40, help_text="Store code."
         )
         source = serializers.CharField(required=False, allow_blank=True, max_length=40)
-        date_from = serializers.DateField(required=False, help_text="First day, inclusive.")
-        date_to = serializers.DateField(required=False, help_text="Last day, inclusive.")
+        date_from = serializers.DateField(
+            required=False, help_text="First day, inclusive.", validators=[DateWindowValidator()]
+        )
+        date_to = serializers.DateField(
+            required=False, help_text="Last day, inclusive.", validators=[DateWindowValidator()]
+        )
 
         def validate(self, attrs):
             start, end = attrs.get("date_from"), attrs.get("date_to")
@@ -167,8 +173,9 @@ class PurchaseListApi(APIView):
     @extend_schema(
         summary="Record purchases (one object or a list of up to 1 000)",
         description=(
-            "Each row is recorded on its own: valid rows are stored even when others are "
-            "refused. The answer lists every row by its 0-based `index` as `created`, "
+            "Every row is checked; the valid rows are stored even when others are refused, "
+            "all in one transaction (an unexpected failure stores none of them). The answer "
+            "lists every row by its 0-based `index` as `created`, "
             "`already_recorded` (the same `source` and `external_id` was stored before; "
             "nothing changes, no points are earned again) or `error` with messages per "
             "field. Status: 201 when rows were created and none refused, 200 when every row "

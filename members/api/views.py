@@ -81,6 +81,18 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         consents = fields.pop("consents", None)
+        if request.user.is_staff and member_get_self(user=request.user) is None:
+            # A staff login is not made a member behind its back by an API call.
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors": [
+                        _(
+                            "This staff login has no member profile, and the API does not "
+                            "create one: open your profile in the portal to become a member."
+                        )
+                    ]
+                }
+            )
         try:
             member = member_link_or_create_for_user(user=request.user)
             member_self_update(

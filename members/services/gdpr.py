@@ -21,6 +21,15 @@ need: the Member row (its id), its purchases with amounts, dates, stores and cha
 - Audit entries about the member and by their login keep what was done and when, but no longer
   name them.
 - Every eraser registered in members.gdpr is called.
+- Wherever else the club kept their data as a copy, it is scrubbed (`_copies_forget`): stored
+  API responses replayed for an Idempotency-Key, audit-log details, the Django admin's history,
+  uploaded import files that named them. Values holding any of their identifiers (membership
+  number, e-mail, phone, name, birth date) become "[erased]"; the records stay (a replayed key
+  must not run its write again, the audit trail keeps what was done). No cache holds personal
+  data: the caches keep rate-limit counters keyed by user id or address for minutes only.
+- Every model that points to a member or a login, or holds free-form or personal fields, is
+  listed in members.gdpr's coverage (`gdpr_model_covered`) with how erasure treats it; a test
+  walks the models and fails on one that is not, so a new app cannot forget its part.
 
 Erasing an erased member changes nothing and raises MemberAlreadyErased.
 """
@@ -36,14 +45,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.email import outgoing_emails_forget, outgoing_emails_to
-from core.models import AuditLogEntry
+from core.models import AuditLogEntry, IdempotencyKey
 from core.services import audit_log
 from members.csvutil import csv_bytes
 from members.gdpr import gdpr_erasers, gdpr_exporters
@@ -51,6 +62,7 @@ from members.models import (
     ConsentEvent,
     ConsentPurpose,
     Member,
+    MemberImport,
     MemberScore,
     Purchase,
     PurchaseLine,
@@ -373,6 +385,101 @@ def _user_anonymise(user: User) -> None:
     )
 
 
+ERASED_VALUE = "[erased]"
+
+
+def _scrub(value: Any, needles: list[str]) -> Any:
+    """`value` (JSON-like) with every string that holds one of `needles` (case aside) replaced."""
+    if isinstance(value, str):
+        folded = value.casefold()
+        return ERASED_VALUE if any(needle in folded for needle in needles) else value
+    if isinstance(value, dict):
+        return {key: _scrub(item, needles) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, needles) for item in value]
+    return value
+
+
+def _identifiers(member: Member) -> tuple[list[str], list[str]]:
+    """(what identifies the member on its own: number, e-mail addresses, phone — searched for;
+    every value of theirs scrubbed from a record found: those and their names, birth date)."""
+    keys = [member.number, *_email_addresses(member), member.phone]
+    if member.user is not None:
+        keys.append(member.user.email)
+    keys = sorted({key.casefold() for key in keys if key and len(key) >= 4})
+    names = [member.first_name, member.last_name, f"{member.first_name} {member.last_name}"]
+    if member.birth_date:
+        names.append(member.birth_date.isoformat())
+    scrub = sorted({*keys, *(name.casefold() for name in names if name and len(name) >= 2)})
+    return keys, scrub
+
+
+def _text_matches(field: str, keys: list[str]) -> Q:
+    query = Q()
+    for key in keys:
+        query |= Q(**{f"{field}_text__icontains": key})
+    return query
+
+
+def _copies_forget(member: Member) -> dict[str, int]:
+    """Scrub the member's data from the copies the club keeps of what was said about them:
+    stored Idempotency-Key responses, audit-log details, the admin's history, import files.
+    Set-based: one query per kind finds the records that name them."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    keys, scrub = _identifiers(member)
+    counts = {"idempotency_responses": 0, "audit_details": 0, "admin_history": 0, "imports": 0}
+    if not keys:
+        return counts
+    responses = IdempotencyKey.objects.annotate(
+        response_body_text=Cast("response_body", TextField())
+    ).filter(_text_matches("response_body", keys) | Q(user_id=member.user_id, user__isnull=False))
+    for record in responses:
+        record.response_body = _scrub(record.response_body, scrub)
+        record.save(update_fields=["response_body"])
+        counts["idempotency_responses"] += 1
+    about = Q(target_type=Member._meta.label_lower, target_id=str(member.pk))
+    if member.user_id is not None:
+        about |= Q(actor_id=member.user_id)
+        about |= Q(target_type=User._meta.label_lower, target_id=str(member.user_id))
+    entries = AuditLogEntry.objects.annotate(details_text=Cast("details", TextField())).filter(
+        _text_matches("details", keys) | about
+    )
+    for entry in entries:
+        entry.details = _scrub(entry.details, scrub)
+        entry.save(update_fields=["details"])
+        counts["audit_details"] += 1
+    if member.user_id is not None:
+        AuditLogEntry.objects.filter(actor_id=member.user_id).update(ip_address=None)
+    counts["admin_history"] = LogEntry.objects.filter(
+        Q(content_type=ContentType.objects.get_for_model(Member), object_id=str(member.pk))
+        | Q(content_type=ContentType.objects.get_for_model(User), object_id=str(member.user_id))
+    ).update(object_repr=ERASED_VALUE)
+    # Upload files are bytes: look for each identifier as UTF-8 in the database, then scrub.
+    found = set()
+    if connection.vendor == "postgresql":
+        for key in keys:
+            found |= set(
+                MemberImport.objects.extra(
+                    where=["strpos(lower(encode(content, 'escape')), %s) > 0"],
+                    params=[key],
+                ).values_list("pk", flat=True)
+            )
+    else:
+        for pk, content in MemberImport.objects.values_list("pk", "content"):
+            text = bytes(content).decode("utf-8", "replace").casefold()
+            if any(key in text for key in keys):
+                found.add(pk)
+    for member_import in MemberImport.objects.filter(pk__in=found):
+        member_import.content = b""
+        member_import.errors = _scrub(member_import.errors, scrub)
+        member_import.notices = _scrub(member_import.notices, scrub)
+        member_import.save(update_fields=["content", "errors", "notices"])
+        counts["imports"] += 1
+    return counts
+
+
 def member_erase(
     *, member: Member, actor: User | None = None, request: HttpRequest | None = None
 ) -> Member:
@@ -407,6 +514,7 @@ def member_erase(
                 withdrawn.append(purpose)
         ConsentEvent.objects.filter(member=locked, ip_address__isnull=False).update(ip_address=None)
         emails_deleted = outgoing_emails_forget(addresses=_email_addresses(locked))
+        copies = _copies_forget(locked)
         erasers = []
         for eraser in gdpr_erasers():
             eraser(member=locked)
@@ -443,6 +551,7 @@ def member_erase(
                 "by": "member" if by_self else "staff",
                 "consents_withdrawn": withdrawn,
                 "emails_deleted": emails_deleted,
+                "copies_scrubbed": copies,
                 "erasers": erasers,
                 "login_disabled": locked.user_id is not None,
                 "number_replaced": old_number != locked.number,

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.services import audit_log
+from core.validators import date_in_window, text_one_line
 from members.hooks import member_activity_run
 from members.models import Interest, Member, Store, User, normalize_email
 from members.services.users import user_set_language
@@ -147,6 +148,11 @@ def _member_number_unused() -> str:
 
 def _clean_text(value: Any, *, field: str, max_length: int, errors: dict) -> str:
     text = " ".join(str(value or "").split())
+    try:
+        text_one_line(text)
+    except ValidationError as error:
+        errors.setdefault(field, []).append(error)
+        return ""
     if len(text) > max_length:
         errors.setdefault(field, []).append(
             ValidationError(
@@ -188,6 +194,11 @@ def _clean_birth_date(value: Any, errors: dict) -> datetime.date | None:
                 params={"year": EARLIEST_BIRTH_DATE.year},
             )
         )
+    else:
+        try:
+            date_in_window(value)  # the club's window may be narrower than a birth date's
+        except ValidationError as error:
+            errors.setdefault("birth_date", []).append(error)
     return value
 
 
@@ -356,6 +367,13 @@ def member_create(
         "notes": notes,
     }
     cleaned = member_clean_fields(member=None, fields=fields)
+    if user is None and not any(
+        cleaned.get(name) for name in ("first_name", "last_name", "email", "phone")
+    ):
+        raise ValidationError(
+            _("A member needs at least a name, an e-mail address or a phone number."),
+            code="empty_member",
+        )
     if user is not None and Member.objects.filter(user=user).exists():
         raise ValidationError(
             {"user": _("This login already belongs to a member.")}, code="duplicate_user"

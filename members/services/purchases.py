@@ -25,8 +25,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from core.db import insert_rows
 from core.services import audit_log
-from members.hooks import purchase_recorded_run
+from core.validators import date_in_window, text_bad_character, text_one_line
+from members.hooks import purchase_recorded_run, purchases_recorded_run
 from members.models import Member, Purchase, PurchaseLine, Store, normalize_email
 
 INGEST_MAX_ROWS = 1000
@@ -113,7 +115,7 @@ def _lines_clean(lines: Iterable[Any], errors: dict[str, list]) -> list[_CleanLi
     cleaned: list[_CleanLine] = []
     if lines is None:
         return cleaned
-    if isinstance(lines, (str, bytes, Mapping)):
+    if isinstance(lines, (str, bytes, Mapping)) or not isinstance(lines, Iterable):
         errors.setdefault("lines", []).append(_("The lines must be a list."))
         return cleaned
     for index, line in enumerate(lines, start=1):
@@ -129,16 +131,19 @@ def _lines_clean(lines: Iterable[Any], errors: dict[str, list]) -> list[_CleanLi
                 _("Line %(index)s: must be an object with product and amount.") % {"index": index}
             )
             continue
-        product = str(line.get("product") or "").strip()
-        category = str(line.get("category") or "").strip()
+        product = _key_text(line.get("product"))
+        category = _key_text(line.get("category"))
+        raw_category = line.get("category")
         quantity = _decimal(line.get("quantity", 1), places=3, maximum=_QUANTITY_MAX)
         amount = _decimal(line.get("amount"), places=2, maximum=_AMOUNT_MAX)
         problems = []
         if not product:
-            problems.append(_("the product is required"))
+            problems.append(_("the product is required (plain text, one line)"))
         elif len(product) > 200:
             problems.append(_("the product may be at most 200 characters"))
-        if len(category) > 100:
+        if raw_category not in (None, "") and not category and not str(raw_category).isspace():
+            problems.append(_("the category must be plain text on one line"))
+        elif len(category) > 100:
             problems.append(_("the category may be at most 100 characters"))
         if quantity is None or quantity == 0:
             problems.append(_("the quantity must be a number other than 0"))
@@ -184,6 +189,187 @@ def _check_same(existing: Purchase, *, member: Member | None, amount: Decimal | 
         )
 
 
+def _text(value: Any, errors: dict[str, list], field_name: str) -> str:
+    """A one-line text value stripped ("" for None); numbers are taken as their text. Anything
+    else, or text with NUL, control or invisible characters, is an error for `field_name`."""
+    if value is None:
+        return ""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        _add(errors, field_name, _("This value must be text."))
+        return ""
+    try:
+        text_one_line(value)
+    except ValidationError as exc:
+        errors.setdefault(field_name, []).extend(exc.messages)
+        return ""
+    return value.strip()
+
+
+@dataclass
+class _Valid:
+    """A purchase that passed validation, ready to be stored."""
+
+    member: Member
+    purchased_at: datetime.datetime
+    amount: Decimal
+    currency: str
+    channel: str
+    store: Store | None
+    source: str
+    external_id: str
+    lines: list[_CleanLine]
+
+
+def _purchase_validate(
+    *,
+    member: Member | str | None,
+    purchased_at: datetime.datetime | str | None,
+    amount: Decimal | int | str | None,
+    currency: Any,
+    channel: Any,
+    store: Store | str | None,
+    source: Any,
+    external_id: Any,
+    lines: Any,
+    original: Purchase | None,
+    find_existing: Any,
+) -> tuple[Purchase | None, _Valid | None]:
+    """Check one purchase without writing: (the purchase already stored under its source and
+    external id, None) for a resend, else (None, the clean values). `find_existing(source,
+    external_id)` looks the key up (one query, or a batch's dictionary). The original of a
+    return is checked by the caller, under its lock. Raises ValidationError({field: [...]})."""
+    errors: dict[str, list] = {}
+    source = _text(source, errors, "source")
+    external_id = _text(external_id, errors, "external_id")
+    if "source" in errors:
+        pass
+    elif not source:
+        _add(errors, "source", _("The source system is required (e.g. pos, eshop)."))
+    elif len(source) > 40:
+        _add(errors, "source", _("The source may be at most 40 characters."))
+    if "external_id" in errors:
+        pass
+    elif not external_id:
+        _add(errors, "external_id", _("The external id (e.g. the receipt number) is required."))
+    elif len(external_id) > 100:
+        _add(errors, "external_id", _("The external id may be at most 100 characters."))
+
+    if not isinstance(member, Member):
+        member = _text(member, errors, "member") or None
+    the_member = _member_resolve(member) if "member" not in errors else None
+    if "member" in errors:
+        pass
+    elif member is None:
+        _add(errors, "member", _("The member is required."))
+    elif the_member is None:
+        _add(
+            errors,
+            "member",
+            _("No member has the number or e-mail “%(value)s”.") % {"value": member},
+        )
+    elif the_member.status == Member.Status.ERASED:
+        _add(errors, "member", _("This member has been erased; no purchases can be recorded."))
+
+    value = _decimal(amount, places=2, maximum=_AMOUNT_MAX)
+    if not errors:
+        existing = find_existing(source, external_id)
+        if existing is not None:
+            _check_same(existing, member=the_member, amount=value)
+            return existing, None
+
+    if value is None:
+        _add(errors, "amount", _("The amount must be a number with at most 2 decimals."))
+    elif value == 0:
+        _add(errors, "amount", _("The amount may not be 0."))
+    elif value < 0 and original is None:
+        _add(
+            errors,
+            "amount",
+            _("A negative amount is a return: give the original purchase it returns."),
+        )
+    elif value > 0 and original is not None:
+        _add(errors, "amount", _("A return must have a negative amount."))
+
+    currency_code = _text(currency, errors, "currency").upper() or settings.DEFAULT_CURRENCY
+    if "currency" not in errors and currency_code not in settings.CURRENCIES:
+        _add(
+            errors,
+            "currency",
+            _("The currency “%(value)s” is not accepted; use one of %(allowed)s.")
+            % {"value": currency, "allowed": ", ".join(settings.CURRENCIES)},
+        )
+
+    the_channel = _text(channel, errors, "channel").lower()
+    if "channel" not in errors and the_channel not in Purchase.Channel.values:
+        _add(
+            errors,
+            "channel",
+            _("The channel must be one of %(allowed)s.")
+            % {"allowed": ", ".join(Purchase.Channel.values)},
+        )
+    if not isinstance(store, Store):
+        store = _text(store, errors, "store") or None
+    the_store = _store_resolve(store) if "store" not in errors else None
+    if the_store is False:
+        _add(errors, "store", _("No store has the code “%(value)s”.") % {"value": store})
+        the_store = None
+    elif the_store is None and the_channel == Purchase.Channel.STORE and "store" not in errors:
+        _add(errors, "store", _("A purchase in store needs the store it was made in."))
+
+    moment = _datetime(purchased_at)
+    if moment is None:
+        _add(errors, "purchased_at", _("The time of purchase must be a date and time."))
+    else:
+        try:
+            date_in_window(moment)
+        except ValidationError as exc:
+            errors.setdefault("purchased_at", []).extend(exc.messages)
+        else:
+            if moment > timezone.now() + FUTURE_TOLERANCE:
+                _add(errors, "purchased_at", _("The time of purchase may not be in the future."))
+
+    clean_lines = _lines_clean(lines or (), errors)
+    if clean_lines and value is not None and not errors.get("lines"):
+        total = sum((line.amount for line in clean_lines), Decimal(0))
+        if total != value:
+            _add(
+                errors,
+                "lines",
+                _("The lines add up to %(total)s but the purchase amount is %(amount)s.")
+                % {"total": total, "amount": value},
+            )
+    if errors:
+        raise ValidationError(errors)
+    assert the_member is not None and value is not None and moment is not None
+    assert not isinstance(the_store, bool)
+    return None, _Valid(
+        member=the_member,
+        purchased_at=moment,
+        amount=value,
+        currency=currency_code,
+        channel=the_channel,
+        store=the_store,
+        source=source,
+        external_id=external_id,
+        lines=clean_lines,
+    )
+
+
+def _lines_build(purchase: Purchase, lines: Sequence[_CleanLine]) -> list[PurchaseLine]:
+    return [
+        PurchaseLine(
+            purchase=purchase,
+            product=line.product,
+            category=line.category,
+            quantity=line.quantity,
+            amount=line.amount,
+        )
+        for line in lines
+    ]
+
+
 @transaction.atomic
 def purchase_record(
     *,
@@ -206,109 +392,41 @@ def purchase_record(
     `lines` are optional mappings (product, category, quantity, amount) whose amounts must add
     up to the purchase amount. Raises ValidationError({field: [messages]}); nothing is written
     then. The members.hooks purchase_recorded hooks run inside this transaction."""
+    existing, valid = _purchase_validate(
+        member=member,
+        purchased_at=purchased_at,
+        amount=amount,
+        currency=currency,
+        channel=channel,
+        store=store,
+        source=source,
+        external_id=external_id,
+        lines=lines,
+        original=original,
+        find_existing=_existing,
+    )
+    if existing is not None:
+        return existing, False
+    assert valid is not None
     errors: dict[str, list] = {}
-    source = (source or "").strip()
-    external_id = (str(external_id) if external_id is not None else "").strip()
-    if not source:
-        _add(errors, "source", _("The source system is required (e.g. pos, eshop)."))
-    elif len(source) > 40:
-        _add(errors, "source", _("The source may be at most 40 characters."))
-    if not external_id:
-        _add(errors, "external_id", _("The external id (e.g. the receipt number) is required."))
-    elif len(external_id) > 100:
-        _add(errors, "external_id", _("The external id may be at most 100 characters."))
-
-    the_member = _member_resolve(member)
-    if member is None or (isinstance(member, str) and not member.strip()):
-        _add(errors, "member", _("The member is required."))
-    elif the_member is None:
-        _add(
-            errors,
-            "member",
-            _("No member has the number or e-mail “%(value)s”.") % {"value": member},
-        )
-    elif the_member.status == Member.Status.ERASED:
-        _add(errors, "member", _("This member has been erased; no purchases can be recorded."))
-
-    value = _decimal(amount, places=2, maximum=_AMOUNT_MAX)
-    if not errors:
-        existing = _existing(source, external_id)
-        if existing is not None:
-            _check_same(existing, member=the_member, amount=value)
-            return existing, False
-
-    if value is None:
-        _add(errors, "amount", _("The amount must be a number with at most 2 decimals."))
-    elif value == 0:
-        _add(errors, "amount", _("The amount may not be 0."))
-    elif value < 0 and original is None:
-        _add(
-            errors,
-            "amount",
-            _("A negative amount is a return: give the original purchase it returns."),
-        )
-    elif value > 0 and original is not None:
-        _add(errors, "amount", _("A return must have a negative amount."))
-
-    currency_code = (currency or settings.DEFAULT_CURRENCY).strip().upper()
-    if currency_code not in settings.CURRENCIES:
-        _add(
-            errors,
-            "currency",
-            _("The currency “%(value)s” is not accepted; use one of %(allowed)s.")
-            % {"value": currency, "allowed": ", ".join(settings.CURRENCIES)},
-        )
-
-    the_channel = (channel or "").strip().lower()
-    if the_channel not in Purchase.Channel.values:
-        _add(
-            errors,
-            "channel",
-            _("The channel must be one of %(allowed)s.")
-            % {"allowed": ", ".join(Purchase.Channel.values)},
-        )
-    the_store = _store_resolve(store)
-    if the_store is False:
-        _add(errors, "store", _("No store has the code “%(value)s”.") % {"value": store})
-        the_store = None
-    elif the_store is None and the_channel == Purchase.Channel.STORE:
-        _add(errors, "store", _("A purchase in store needs the store it was made in."))
-
-    moment = _datetime(purchased_at)
-    if moment is None:
-        _add(errors, "purchased_at", _("The time of purchase must be a date and time."))
-    elif moment > timezone.now() + FUTURE_TOLERANCE:
-        _add(errors, "purchased_at", _("The time of purchase may not be in the future."))
-
-    clean_lines = _lines_clean(lines or (), errors)
-    if clean_lines and value is not None and not errors.get("lines"):
-        total = sum((line.amount for line in clean_lines), Decimal(0))
-        if total != value:
-            _add(
-                errors,
-                "lines",
-                _("The lines add up to %(total)s but the purchase amount is %(amount)s.")
-                % {"total": total, "amount": value},
-            )
-
-    if original is not None and the_member is not None and value is not None and value < 0:
+    if original is not None and valid.amount < 0:
         # Lock the original so two returns of it at the same moment are checked one at a time.
         locked = Purchase.objects.select_for_update().filter(pk=original.pk).first()
         if locked is None:
             _add(errors, "original", _("The original purchase does not exist."))
-        elif locked.member_id != the_member.pk:
+        elif locked.member_id != valid.member.pk:
             _add(errors, "original", _("The original purchase belongs to another member."))
         elif locked.original_id is not None:
             _add(errors, "original", _("A return cannot be returned."))
         else:
-            if locked.currency != currency_code:
+            if locked.currency != valid.currency:
                 _add(
                     errors,
                     "currency",
                     _("A return must be in the currency of the original purchase (%(value)s).")
                     % {"value": locked.currency},
                 )
-            if moment is not None and moment < locked.purchased_at:
+            if valid.purchased_at < locked.purchased_at:
                 _add(
                     errors,
                     "purchased_at",
@@ -316,7 +434,7 @@ def purchase_record(
                 )
             returned = locked.returns.aggregate(total=Sum("amount"))["total"] or Decimal(0)
             left = locked.amount + returned
-            if -value > left:
+            if -valid.amount > left:
                 _add(
                     errors,
                     "amount",
@@ -324,23 +442,20 @@ def purchase_record(
                         "The return of %(amount)s is more than is left of the original purchase "
                         "(%(left)s of %(total)s)."
                     )
-                    % {"amount": -value, "left": left, "total": locked.amount},
+                    % {"amount": -valid.amount, "left": left, "total": locked.amount},
                 )
-
     if errors:
         raise ValidationError(errors)
-    assert the_member is not None and value is not None and moment is not None
-    assert not isinstance(the_store, bool)
 
     purchase = Purchase(
-        member=the_member,
-        purchased_at=moment,
-        amount=value,
-        currency=currency_code,
-        channel=the_channel,
-        store=the_store,
-        source=source,
-        external_id=external_id,
+        member=valid.member,
+        purchased_at=valid.purchased_at,
+        amount=valid.amount,
+        currency=valid.currency,
+        channel=valid.channel,
+        store=valid.store,
+        source=valid.source,
+        external_id=valid.external_id,
         original=original,
     )
     try:
@@ -348,24 +463,13 @@ def purchase_record(
             purchase.save(force_insert=True)
     except IntegrityError:
         # Sent twice at the same moment: the other request stored it first.
-        existing = _existing(source, external_id)
+        existing = _existing(valid.source, valid.external_id)
         if existing is None:
             raise
-        _check_same(existing, member=the_member, amount=value)
+        _check_same(existing, member=valid.member, amount=valid.amount)
         return existing, False
-    if clean_lines:
-        PurchaseLine.objects.bulk_create(
-            [
-                PurchaseLine(
-                    purchase=purchase,
-                    product=line.product,
-                    category=line.category,
-                    quantity=line.quantity,
-                    amount=line.amount,
-                )
-                for line in clean_lines
-            ]
-        )
+    if valid.lines:
+        PurchaseLine.objects.bulk_create(_lines_build(purchase, valid.lines))
     purchase_recorded_run(purchase=purchase)
     return purchase, True
 
@@ -410,10 +514,13 @@ def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
 def _row_original(row: Mapping[str, Any], source: str) -> Purchase | None:
     """The purchase a return row names by `original_external_id` (same source unless
     `original_source` is given). Raises ValidationError when it names none."""
-    reference = str(row.get("original_external_id") or "").strip()
+    errors: dict[str, list] = {}
+    reference = _text(row.get("original_external_id"), errors, "original_external_id")
+    original_source = _text(row.get("original_source"), errors, "original_source") or source
+    if errors:
+        raise ValidationError(errors)
     if not reference:
         return None
-    original_source = str(row.get("original_source") or source or "").strip()
     found = Purchase.objects.filter(source=original_source, external_id=reference).first()
     if found is None:
         raise ValidationError(
@@ -422,17 +529,26 @@ def _row_original(row: Mapping[str, Any], source: str) -> Purchase | None:
     return found
 
 
+def _key_text(value: Any) -> str:
+    """A lookup key from a row's value: its text, or "" when it is not plain text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or text_bad_character(value) is not None:
+        return ""
+    return value.strip()
+
+
 def _row_member_key(row: Mapping[str, Any]) -> str:
-    value = row.get("member") or row.get("member_number") or row.get("member_email")
-    text = str(value).strip() if value is not None else ""
+    text = _key_text(row.get("member") or row.get("member_number") or row.get("member_email"))
     return normalize_email(text) if "@" in text else text
 
 
 def _ingest_lookups(
     rows: Sequence[Any],
-) -> tuple[dict[str, Member], dict[str, Store]]:
-    """The batch's members (by number and by e-mail) and stores (by code) in three queries, so
-    a batch of 1 000 rows does not look each one up on its own."""
+) -> tuple[dict[str, Member], dict[str, Store], dict[tuple[str, str], Purchase]]:
+    """The batch's members (by number and by e-mail), stores (by code) and the purchases already
+    stored under its (source, external id) keys in four queries, so a batch of 1 000 rows does
+    not look each one up on its own."""
     mappings = [row for row in rows if isinstance(row, Mapping)]
     keys = {_row_member_key(row) for row in mappings} - {""}
     emails = {key for key in keys if "@" in key}
@@ -445,17 +561,212 @@ def _ingest_lookups(
     if emails:
         for member in Member.objects.not_erased().filter(email__in=emails).order_by("-pk"):
             members[member.email] = member
-    codes = {str(row.get("store") or "").strip() for row in mappings} - {""}
+    codes = {_key_text(row.get("store")) for row in mappings} - {""}
     stores = {store.code: store for store in Store.objects.filter(code__in=codes)} if codes else {}
-    return members, stores
+    pairs = {(_key_text(row.get("source")), _key_text(row.get("external_id"))) for row in mappings}
+    existing: dict[tuple[str, str], Purchase] = {}
+    by_source: dict[str, set[str]] = {}
+    for source, external_id in pairs:
+        if source and external_id:
+            by_source.setdefault(source, set()).add(external_id)
+    for source, ids in by_source.items():
+        for purchase in Purchase.objects.filter(source=source, external_id__in=ids):
+            existing[(purchase.source, purchase.external_id)] = purchase
+    return members, stores, existing
 
 
+_PURCHASE_COLUMNS = (
+    "member",
+    "purchased_at",
+    "amount",
+    "currency",
+    "channel",
+    "store",
+    "source",
+    "external_id",
+    "created_at",
+)
+
+
+def _purchases_insert(valid: Sequence[_Valid]) -> dict[tuple[str, str], Purchase]:
+    """Insert the purchases in one statement per 1 000 (in key order, so two batches sharing
+    keys wait on each other in the same order, never in a cycle) and return those inserted by
+    key. A key another transaction stored meanwhile is skipped (ON CONFLICT DO NOTHING) and
+    missing from the answer."""
+    now = timezone.now()
+    inserted: dict[tuple[str, str], Purchase] = {}
+    ordered = sorted(valid, key=lambda v: (v.source, v.external_id))
+    for start in range(0, len(ordered), 1000):
+        chunk = ordered[start : start + 1000]
+        returned = insert_rows(
+            Purchase,
+            _PURCHASE_COLUMNS,
+            [
+                (
+                    v.member.pk,
+                    v.purchased_at,
+                    v.amount,
+                    v.currency,
+                    v.channel,
+                    v.store.pk if v.store is not None else None,
+                    v.source,
+                    v.external_id,
+                    now,
+                )
+                for v in chunk
+            ],
+            suffix="ON CONFLICT (source, external_id) DO NOTHING",
+            returning=("id", "source", "external_id"),
+        )
+        ids = {(source, external_id): pk for pk, source, external_id in returned}
+        for v in chunk:
+            pk = ids.get((v.source, v.external_id))
+            if pk is None:
+                continue
+            purchase = Purchase(
+                pk=pk,
+                member=v.member,
+                purchased_at=v.purchased_at,
+                amount=v.amount,
+                currency=v.currency,
+                channel=v.channel,
+                store=v.store,
+                source=v.source,
+                external_id=v.external_id,
+                created_at=now,
+            )
+            purchase._state.adding = False
+            inserted[(v.source, v.external_id)] = purchase
+    return inserted
+
+
+def _ingest_set_based(
+    items: Sequence[tuple[int, Mapping[str, Any]]],
+    *,
+    members: dict[str, Member],
+    stores: dict[str, Store],
+    existing: dict[tuple[str, str], Purchase],
+) -> list[IngestResult]:
+    """Record rows that are not returns: validate each (no query), insert the new purchases
+    and their lines in a few statements, then run the hooks once for them all (their batch
+    variants: rewards earns the points set-based)."""
+    results: dict[int, IngestResult] = {}
+    fresh: dict[tuple[str, str], tuple[int, _Valid]] = {}
+    repeats: list[tuple[int, tuple[str, str], _Valid]] = []
+    for index, row in items:
+        member = _row_member_key(row)
+        store = _key_text(row.get("store"))
+        try:
+            found, valid = _purchase_validate(
+                member=members.get(member, row.get("member") or member or None),
+                purchased_at=row.get("purchased_at"),
+                amount=row.get("amount"),
+                currency=row.get("currency") or None,
+                channel=row.get("channel"),
+                store=stores.get(store, row.get("store") or None),
+                source=row.get("source"),
+                external_id=row.get("external_id"),
+                lines=row.get("lines") or (),
+                original=None,
+                find_existing=lambda source, external_id: existing.get((source, external_id)),
+            )
+        except ValidationError as exc:
+            results[index] = IngestResult(index=index, status="error", errors=_error_dict(exc))
+            continue
+        if found is not None:
+            results[index] = IngestResult(index=index, status="already_recorded", purchase=found)
+            continue
+        assert valid is not None
+        key = (valid.source, valid.external_id)
+        if key in fresh:  # the same purchase twice in one batch: the later is a resend
+            repeats.append((index, key, valid))
+        else:
+            fresh[key] = (index, valid)
+
+    inserted = _purchases_insert([valid for _index, valid in fresh.values()])
+    concurrent = [key for key in fresh if key not in inserted]
+    # Stored by another request since the lookup: resends, as they would be one by one.
+    for source, ids in _group(concurrent).items():
+        for purchase in Purchase.objects.filter(source=source, external_id__in=ids):
+            existing[(purchase.source, purchase.external_id)] = purchase
+    existing.update(inserted)
+    lines: list[tuple] = []
+    created: list[tuple[int, Purchase]] = []
+    for key, (index, valid) in fresh.items():
+        purchase = inserted.get(key)
+        if purchase is None:
+            repeats.append((index, key, valid))
+            continue
+        lines.extend(
+            (purchase.pk, line.product, line.category, line.quantity, line.amount)
+            for line in valid.lines
+        )
+        created.append((index, purchase))
+        results[index] = IngestResult(index=index, status="created", purchase=purchase)
+    for index, key, valid in repeats:
+        stored = inserted.get(key) or existing[key]
+        try:
+            _check_same(stored, member=valid.member, amount=valid.amount)
+        except ValidationError as exc:
+            results[index] = IngestResult(index=index, status="error", errors=_error_dict(exc))
+        else:
+            results[index] = IngestResult(index=index, status="already_recorded", purchase=stored)
+    for start in range(0, len(lines), 5000):
+        insert_rows(
+            PurchaseLine,
+            ("purchase", "product", "category", "quantity", "amount"),
+            lines[start : start + 5000],
+        )
+    created.sort(key=lambda pair: pair[0])
+    purchases_recorded_run(purchases=[purchase for _index, purchase in created])
+    return [results[index] for index, _row in items]
+
+
+def _group(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        grouped.setdefault(source, []).append(external_id)
+    return grouped
+
+
+def _ingest_return(index: int, row: Mapping[str, Any]) -> IngestResult:
+    """A return row, on its own: it locks and checks its original (in a savepoint, so a refused
+    row leaves the batch intact)."""
+    member = _row_member_key(row)
+    errors: dict[str, list] = {}
+    source = _text(row.get("source"), errors, "source")
+    try:
+        with transaction.atomic():
+            if errors:
+                raise ValidationError(errors)
+            original = _row_original(row, source)
+            purchase, created = purchase_record(
+                member=member or row.get("member"),
+                purchased_at=row.get("purchased_at"),
+                amount=row.get("amount"),
+                currency=row.get("currency") or None,
+                channel=row.get("channel"),
+                store=row.get("store") or None,
+                source=source,
+                external_id=row.get("external_id"),  # type: ignore[arg-type]
+                lines=row.get("lines") or (),
+                original=original,
+            )
+    except ValidationError as exc:
+        return IngestResult(index=index, status="error", errors=_error_dict(exc))
+    return IngestResult(
+        index=index, status="created" if created else "already_recorded", purchase=purchase
+    )
+
+
+@transaction.atomic
 def purchases_ingest(*, rows: Sequence[Mapping[str, Any]], actor=None) -> list[IngestResult]:
-    """Record up to INGEST_MAX_ROWS purchases, each row in its own savepoint: the valid rows are
-    stored even when others are refused, and the result lists every row by its 0-based index
-    as "created", "already_recorded" (the same source and external id was stored before) or
-    "error" with the messages per field. With an `actor`, one audit entry records the counts.
-    A row is a mapping with:
+    """Record up to INGEST_MAX_ROWS purchases in one transaction: the valid rows are stored even
+    when others are refused, and the result lists every row by its 0-based index as "created",
+    "already_recorded" (the same source and external id was stored before) or "error" with the
+    messages per field. An unexpected failure rolls the whole batch back: a batch is stored
+    entirely as its answer says, or not at all. With an `actor`, one audit entry records the
+    counts. A row is a mapping with:
 
     - `member`: membership number or e-mail address (or `member_number` / `member_email`);
     - `purchased_at` (ISO 8601), `amount` (negative for a return), `currency` (default
@@ -463,6 +774,11 @@ def purchases_ingest(*, rows: Sequence[Mapping[str, Any]], actor=None) -> list[I
       for channel "store"), `source` and `external_id` (the purchase's id in that system);
     - `lines` (optional): [{product, category, quantity, amount}], adding up to the amount;
     - for a return, `original_external_id` (and `original_source` if it differs from `source`).
+
+    Set-based: the batch's members, stores and known keys are read in a few queries; the rows
+    between two returns are validated in Python, then inserted with their lines and their hooks
+    run (rewards earns their points) in a few statements. A return is recorded on its own, in
+    its place, as purchase_record does, so every row earns what it would one by one.
 
     Raises ValidationError only when the batch itself is refused (not a list, too many rows)."""
     if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Sequence):
@@ -472,10 +788,20 @@ def purchases_ingest(*, rows: Sequence[Mapping[str, Any]], actor=None) -> list[I
             _("At most %(limit)s purchases may be sent at once; this batch has %(count)s.")
             % {"limit": INGEST_MAX_ROWS, "count": len(rows)}
         )
-    members, stores = _ingest_lookups(rows)
+    members, stores, existing = _ingest_lookups(rows)
     results: list[IngestResult] = []
+    pending: list[tuple[int, Mapping[str, Any]]] = []
+
+    def flush() -> None:
+        if pending:
+            results.extend(
+                _ingest_set_based(pending, members=members, stores=stores, existing=existing)
+            )
+            pending.clear()
+
     for index, row in enumerate(rows):
         if not isinstance(row, Mapping):
+            flush()
             results.append(
                 IngestResult(
                     index=index,
@@ -483,33 +809,17 @@ def purchases_ingest(*, rows: Sequence[Mapping[str, Any]], actor=None) -> list[I
                     errors={"non_field_errors": [str(_("Each purchase must be an object."))]},
                 )
             )
-            continue
-        source = str(row.get("source") or "").strip()
-        member = _row_member_key(row)
-        store = str(row.get("store") or "").strip()
-        try:
-            with transaction.atomic():
-                original = _row_original(row, source)
-                purchase, created = purchase_record(
-                    member=members.get(member, member or None),
-                    purchased_at=row.get("purchased_at"),
-                    amount=row.get("amount"),
-                    currency=row.get("currency") or None,
-                    channel=row.get("channel"),
-                    store=stores.get(store, store or None),
-                    source=source,
-                    external_id=str(row.get("external_id") or ""),
-                    lines=row.get("lines") or (),
-                    original=original,
-                )
-        except ValidationError as exc:
-            results.append(IngestResult(index=index, status="error", errors=_error_dict(exc)))
-            continue
-        results.append(
-            IngestResult(
-                index=index, status="created" if created else "already_recorded", purchase=purchase
-            )
-        )
+        elif row.get("original_external_id") not in (None, ""):
+            flush()
+            results.append(_ingest_return(index, row))
+            for result in results[-1:]:
+                if result.purchase is not None:
+                    existing[(result.purchase.source, result.purchase.external_id)] = (
+                        result.purchase
+                    )
+        else:
+            pending.append((index, row))
+    flush()
     if actor is not None and results:
         counts = {"created": 0, "already_recorded": 0, "error": 0}
         for result in results:

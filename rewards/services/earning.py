@@ -12,23 +12,37 @@ Referrals: a member who signed up with another member's referral link (Member.re
 makes the referrer earn the referral_purchase activity rule on their first purchase.
 
 `points_earn_for_purchase(*, purchase)` is registered with members.hooks and runs inside the
-transaction that records the purchase."""
+transaction that records the purchase; `points_earn_for_purchases(*, purchases)` is its batch
+variant (purchase ingestion), set-based with the same result for every purchase."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from core.db import insert_rows
 from members.models import Member, Purchase
 from members.selectors.segments import segment_members
-from rewards.models import BonusPeriod, EarningRule, PointsEntry, PointsLot
+from rewards.models import (
+    BonusPeriod,
+    EarningRule,
+    PointsAccount,
+    PointsEntry,
+    PointsLot,
+    Tier,
+    TierChange,
+    default_expiry,
+)
 
 from .activities import points_earn_for_referral
 from .ledger import (
@@ -39,7 +53,7 @@ from .ledger import (
     entry_existing,
     reversed_points,
 )
-from .tiers import tier_upgrade_locked
+from .tiers import one_year_after, rolling_start, tier_upgrade_locked
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +130,10 @@ def points_for_purchase(*, purchase: Purchase, multiplier: Decimal = Decimal(1))
         if rule is not None
         else Decimal(settings.REWARDS_DEFAULT_POINTS_PER_SEK)
     )
+    return _points_at_rate(purchase, rate=rate, multiplier=multiplier)
+
+
+def _points_at_rate(purchase: Purchase, *, rate: Decimal, multiplier: Decimal) -> int:
     points = (purchase.amount * rate * multiplier).quantize(Decimal(1), rounding=ROUND_DOWN)
     return min(int(points), settings.REWARDS_MAX_POINTS_PER_ENTRY)
 
@@ -222,3 +240,277 @@ def _points_take_back_for_return(*, purchase: Purchase, member: Member) -> Point
             reverses=earned,
             now=now,
         )
+
+
+# --- Batches ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _MemberState:
+    """A member's account as the batch moves it (the account row is locked)."""
+
+    account: PointsAccount
+    qualifying: int  # points earned in the rolling year, for tier upgrades
+    touched: bool = False
+
+
+def _rules_for(rules: list[EarningRule], purchase: Purchase) -> EarningRule | None:
+    """earning_rule_for_purchase over rules already loaded (same filter, same order)."""
+    moment = purchase.purchased_at
+    matching = [
+        rule
+        for rule in rules
+        if (rule.valid_from is None or rule.valid_from <= moment)
+        and (rule.valid_until is None or rule.valid_until > moment)
+        and (rule.store_id is None or rule.store_id == purchase.store_id)
+        and (rule.channel == "" or rule.channel == purchase.channel)
+    ]
+    matching.sort(
+        key=lambda rule: (rule.store_id is None, rule.channel == "", -rule.points_per_sek, rule.pk)
+    )
+    return matching[0] if matching else None
+
+
+def _bonus_for(bonuses: list[BonusPeriod], purchase: Purchase) -> BonusPeriod | bool | None:
+    """bonus_period_for_purchase over bonuses already loaded (ordered by -multiplier, pk):
+    the bonus, None, or False when the best candidate depends on a segment (then the
+    purchase is earned one by one, which checks the member's segments at that moment)."""
+    moment = purchase.purchased_at
+    for bonus in bonuses:
+        if not (
+            bonus.starts_at <= moment < bonus.ends_at
+            and (bonus.store_id is None or bonus.store_id == purchase.store_id)
+            and (bonus.channel == "" or bonus.channel == purchase.channel)
+        ):
+            continue
+        return bonus if bonus.segment_id is None else False
+    return None
+
+
+def _states_load(member_ids: Iterable[int], *, now) -> dict[int, _MemberState]:
+    """Lock the members' accounts (created when missing) in member order, one statement, and
+    read the points each earned in the rolling year, one more."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    PointsAccount.objects.bulk_create(
+        [PointsAccount(member_id=pk) for pk in ids], ignore_conflicts=True
+    )
+    accounts = list(
+        PointsAccount.objects.select_for_update(of=("self",))
+        .select_related("tier")
+        .filter(member_id__in=ids)
+        .order_by("member_id")
+    )
+    qualifying = dict(
+        PointsEntry.objects.filter(member_id__in=ids, created_at__gte=rolling_start(now))
+        .order_by()
+        .values("member_id")
+        .annotate(total=Sum("qualifying"))
+        .values_list("member_id", "total")
+    )
+    return {
+        account.member_id: _MemberState(
+            account=account, qualifying=qualifying.get(account.member_id) or 0
+        )
+        for account in accounts
+    }
+
+
+def points_earn_for_purchases(*, purchases: Sequence[Purchase]) -> None:
+    """Earn points for purchases a batch has just recorded, in their order, with the result
+    points_earn_for_purchase would give each one by one (rule, tier multiplier as the member's
+    tier moves up during the batch, bonus, debt paid off first, tier upgrades), in a handful of
+    statements: lock every buyer's account at once (member order), read the rules, bonuses,
+    tiers and each member's rolling-year points once, then insert the entries, lots and tier
+    changes and update the accounts in bulk. A purchase whose result depends on more than that
+    (a return, a referred member's purchase, a bonus limited to a segment) is earned one by one
+    in its place, after the pending writes are flushed."""
+    purchases = [purchase for purchase in purchases if purchase.pk is not None]
+    if not purchases:
+        return
+    now = timezone.now()
+    today = timezone.localdate(now)
+    members = {
+        member.pk: member
+        for member in Member.objects.filter(pk__in={p.member_id for p in purchases}).only(
+            "pk", "status", "referred_by_id"
+        )
+    }
+    active = {pk for pk, member in members.items() if member.status != Member.Status.ERASED}
+    referrers = set(
+        Member.objects.filter(
+            pk__in={members[pk].referred_by_id for pk in active if members[pk].referred_by_id}
+        )
+        .exclude(status=Member.Status.ERASED)
+        .values_list("pk", flat=True)
+    )
+    states = _states_load(active | referrers, now=now)
+    done = set(
+        PointsEntry.objects.filter(
+            idempotency_key__in=[earn_key(p) for p in purchases if p.member_id in active]
+        ).values_list("idempotency_key", flat=True)
+    )
+    moments = [p.purchased_at for p in purchases]
+    rules = list(EarningRule.objects.filter(is_active=True))
+    bonuses = list(
+        BonusPeriod.objects.filter(
+            is_active=True, starts_at__lte=max(moments), ends_at__gt=min(moments)
+        ).order_by("-multiplier", "pk")
+    )
+    tiers = list(Tier.objects.order_by("-threshold"))
+    default_rate = Decimal(settings.REWARDS_DEFAULT_POINTS_PER_SEK)
+    purchase_type = ContentType.objects.get_for_model(Purchase)
+    expires_on = default_expiry(today)
+    entries: list[tuple] = []
+    changes: list[TierChange] = []
+
+    def flush() -> None:
+        ids = insert_rows(PointsEntry, _ENTRY_COLUMNS, entries, returning=("id",))
+        insert_rows(
+            PointsLot,
+            ("member", "entry", "amount", "remaining", "earned_at", "expires_on"),
+            [
+                (entry[0], entry_id, entry[2], entry[2], now, expires_on)
+                for entry, (entry_id,) in zip(entries, ids, strict=True)
+                if entry[2]
+            ],
+        )
+        TierChange.objects.bulk_create(changes)
+        _accounts_write([state.account for state in states.values() if state.touched], now=now)
+        for state in states.values():
+            state.touched = False
+        entries.clear()
+        changes.clear()
+
+    for purchase in purchases:
+        member = members[purchase.member_id]
+        if purchase.member_id not in active or earn_key(purchase) in done:
+            continue
+        bonus = _bonus_for(bonuses, purchase)
+        referred = member.referred_by_id is not None and member.referred_by_id != member.pk
+        if purchase.is_return or referred or bonus is False:
+            flush()
+            points_earn_for_purchase(purchase=purchase)
+            reload = [member.pk, *([member.referred_by_id] if member.referred_by_id else [])]
+            states.update(_states_reread([pk for pk in reload if pk in states], now=now))
+            continue
+        state = states[purchase.member_id]
+        account = state.account
+        multiplier = account.tier.multiplier if account.tier is not None else Decimal(1)
+        if bonus is not None:
+            multiplier *= bonus.multiplier
+        if purchase.amount <= 0 or purchase.currency != settings.DEFAULT_CURRENCY:
+            points = 0
+        else:
+            rule = _rules_for(rules, purchase)
+            rate = rule.points_per_sek if rule is not None else default_rate
+            points = _points_at_rate(purchase, rate=rate, multiplier=multiplier)
+        if points <= 0:
+            if purchase.currency != settings.DEFAULT_CURRENCY:
+                logger.info("No points for purchase %s in %s", purchase.pk, purchase.currency)
+            continue
+        paid = min(account.debt, points)
+        net = points - paid
+        entries.append(
+            (
+                purchase.member_id,
+                PointsEntry.Kind.EARN,
+                net,
+                -paid,
+                points,
+                REASON_PURCHASE if bonus is None else REASON_PURCHASE_BONUS,
+                _purchase_params(purchase)
+                if bonus is None
+                else {
+                    **_purchase_params(purchase),
+                    "bonus": bonus.name,
+                    "multiplier": f"{bonus.multiplier.normalize():f}",
+                },
+                earn_key(purchase),
+                now,
+                "purchase",
+                purchase_type.pk,
+                purchase.pk,
+            )
+        )
+        account.balance += net
+        account.debt -= paid
+        state.qualifying += points
+        state.touched = True
+        target = next((tier for tier in tiers if tier.threshold <= state.qualifying), None)
+        current = account.tier
+        if target is not None and (current is None or target.threshold > current.threshold):
+            changes.append(
+                TierChange(
+                    member_id=account.member_id,
+                    from_tier=current,
+                    to_tier=target,
+                    reason=TierChange.Reason.UPGRADE,
+                    points_12m=state.qualifying,
+                    created_at=now,
+                )
+            )
+            account.tier = target
+            account.tier_since = today
+            account.tier_review_on = one_year_after(today)
+            account.tier_grace_until = None
+    flush()
+
+
+_ENTRY_COLUMNS = (
+    "member",
+    "kind",
+    "amount",
+    "debt_change",
+    "qualifying",
+    "reason",
+    "reason_params",
+    "idempotency_key",
+    "created_at",
+    "cause_label",
+    "cause_type",
+    "cause_id",
+)
+_ACCOUNT_FIELDS = ("balance", "debt", "tier", "tier_since", "tier_review_on", "tier_grace_until")
+
+
+def _accounts_write(accounts: list[PointsAccount], *, now) -> None:
+    """Write the accounts' balances, debts and tiers (their rows are locked): on PostgreSQL one
+    UPDATE … FROM UNNEST(one array per column), whose cost grows with the rows, not with their
+    square as the CASE expressions of bulk_update do."""
+    if not accounts:
+        return
+    for account in accounts:
+        account.updated_at = now
+    connection = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy per value
+    if connection.vendor != "postgresql":
+        PointsAccount.objects.bulk_update(accounts, [*_ACCOUNT_FIELDS, "updated_at"])
+        return
+    quote = connection.ops.quote_name
+    fields = [PointsAccount._meta.pk, *map(PointsAccount._meta.get_field, _ACCOUNT_FIELDS)]
+    types = [field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+             for field in fields]  # fmt: skip
+    columns = [
+        [field.get_db_prep_save(getattr(account, field.attname), connection=connection)
+         for account in accounts]
+        for field in fields
+    ]  # fmt: skip
+    names = [quote(field.column) for field in fields]
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(PointsAccount._meta.db_table)} AS a SET {assignments}, "  # noqa: S608 - names from _meta, values bound
+            f"{quote('updated_at')} = %s "
+            f"FROM UNNEST({arrays}) AS v({', '.join(names)}) "
+            f"WHERE a.{names[0]} = v.{names[0]}",
+            [now, *columns],
+        )
+
+
+def _states_reread(member_ids: list[int], *, now) -> dict[int, _MemberState]:
+    """The states of members whose accounts a one-by-one earning moved (locks already held)."""
+    if not member_ids:
+        return {}
+    return _states_load(member_ids, now=now)

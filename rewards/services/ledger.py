@@ -89,13 +89,14 @@ def points_clean_amount(value: Any, *, signed: bool = False) -> int:
     return value
 
 
-def clean_key(key: Any) -> str:
+def clean_key(key: Any, *, max_length: int = MAX_KEY_LENGTH) -> str:
+    """A caller's idempotency key, stripped; `max_length` leaves room for a prefix."""
     text = key.strip() if isinstance(key, str) else ""
-    if not text or len(text) > MAX_KEY_LENGTH or not text.isprintable():
+    if not text or len(text) > max_length or not text.isprintable():
         raise ValidationError(
             _("An idempotency key of 1 to %(limit)d printable characters is required."),
             code="invalid_key",
-            params={"limit": MAX_KEY_LENGTH},
+            params={"limit": max_length},
         )
     return text
 

@@ -113,6 +113,11 @@ def redeem_in_database() -> bool:
     return connection.vendor == "postgresql" and settings.REWARDS_REDEEM_IN_DATABASE
 
 
+# The ledger key is "redeem:<member id>:<key>" in 200 characters; the API's Idempotency-Key
+# header is held to fewer still (core.idempotency.MAX_KEY_LENGTH).
+REDEEM_KEY_MAX_LENGTH = 160
+
+
 def reward_redeem(
     *, member: Member, reward: Reward, idempotency_key: Any, actor=None
 ) -> Redemption:
@@ -125,9 +130,11 @@ def reward_redeem(
     On PostgreSQL this is one call of the database function rewards_redeem (migration 0006);
     reward_redeem_orm is the same service through the ORM, used on SQLite and kept as the
     reference that the tests hold both to."""
-    key = clean_key(idempotency_key)
+    key = clean_key(idempotency_key, max_length=REDEEM_KEY_MAX_LENGTH)
     if not isinstance(member, Member) or member.pk is None:
         raise TypeError("member must be a saved members.Member.")
+    if not isinstance(reward.pk, int) or not 0 < reward.pk < 2**63:
+        raise Reward.DoesNotExist  # no such id can exist; the database function takes a bigint
     if redeem_in_database():
         return _reward_redeem_in_database(member=member, reward_id=reward.pk, key=key, actor=actor)
     return reward_redeem_orm(member=member, reward=reward, key=key, actor=actor)

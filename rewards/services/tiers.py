@@ -23,7 +23,7 @@ def rolling_start(now: datetime.datetime) -> datetime.datetime:
     return now - datetime.timedelta(days=ROLLING_DAYS)
 
 
-def _one_year_after(day: datetime.date) -> datetime.date:
+def one_year_after(day: datetime.date) -> datetime.date:
     try:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February
@@ -59,7 +59,7 @@ def tier_upgrade_locked(
     )
     account.tier = target
     account.tier_since = today
-    account.tier_review_on = _one_year_after(today)
+    account.tier_review_on = one_year_after(today)
     account.tier_grace_until = None
     account.save(
         update_fields=["tier", "tier_since", "tier_review_on", "tier_grace_until", "updated_at"]
@@ -102,7 +102,7 @@ def tiers_review(*, today: datetime.date | None = None, batch_size: int = 5000) 
     now = timezone.now()
     since = rolling_start(now)
     grace_days = settings.REWARDS_TIER_GRACE_DAYS
-    next_review = _one_year_after(today)
+    next_review = one_year_after(today)
     kept = grace = downgraded = 0
     tiers = list(Tier.objects.order_by("-threshold"))
 
