@@ -57,3 +57,28 @@ def member_activity_run(*, member: Member, activity: str, cause_key: str) -> Non
     transaction)."""
     for func in tuple(_member_activity):
         func(member=member, activity=activity, cause_key=cause_key)
+
+
+# --- Points shown beside purchases (portal issue 11) ----------------------------------------------
+
+_purchase_points: list[Callable[..., dict[int, int]]] = []
+
+
+def purchase_points_register(func: Callable[..., dict[int, int]]) -> Callable[..., dict[int, int]]:
+    """Register `func(purchase_ids=[...]) -> {purchase_id: points}`: the points each purchase
+    earned (positive) or took back (negative, a return), for the member's purchases page. It must
+    answer in one query whatever the number of ids. Registering twice has no effect."""
+    if func not in _purchase_points:
+        _purchase_points.append(func)
+    return func
+
+
+def purchase_points_for(*, purchase_ids: list[int]) -> dict[int, int]:
+    """The points of each purchase, summed over every registered provider (absent: none)."""
+    totals: dict[int, int] = {}
+    if not purchase_ids:
+        return totals
+    for func in tuple(_purchase_points):
+        for purchase_id, points in func(purchase_ids=purchase_ids).items():
+            totals[purchase_id] = totals.get(purchase_id, 0) + points
+    return totals

@@ -694,6 +694,11 @@ class Reward(NameAndDescription, models.Model):
     def unlimited(self) -> bool:
         return self.stock is None
 
+    @property
+    def is_physical(self) -> bool:
+        """A product the member receives: the redemption says how (post or pickup)."""
+        return self.kind == self.Kind.PRODUCT
+
 
 class Redemption(models.Model):
     """A member's choice of a reward, paid with points. Made and cancelled only by
@@ -703,6 +708,11 @@ class Redemption(models.Model):
         PENDING = "pending", _("Pending")
         FULFILLED = "fulfilled", _("Fulfilled")
         CANCELLED = "cancelled", _("Cancelled")
+
+    class Delivery(models.TextChoices):
+        NONE = "", _("Nothing to deliver")
+        POST = "post", _("Sent by post")
+        PICKUP = "pickup", _("Picked up in store")
 
     # member is indexed by the (member, reward, status) index and the key constraint.
     member = models.ForeignKey(
@@ -723,7 +733,29 @@ class Redemption(models.Model):
     fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # How a physical reward reaches the member (Reward.is_physical): by post to this address, or
+    # picked up in this store. Empty for everything else.
+    delivery = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery.choices, default="", blank=True
+    )
+    delivery_name = models.CharField(_("deliver to (name)"), max_length=150, blank=True)
+    delivery_address = models.CharField(_("street address"), max_length=200, blank=True)
+    delivery_postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    delivery_city = models.CharField(_("city"), max_length=80, blank=True)
+    pickup_store = models.ForeignKey(
+        Store,
+        verbose_name=_("pickup store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -743,6 +775,19 @@ class Redemption(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
                 name="rewards_redemption_cancelled_has_time",
+            ),
+            # Sent by post: a whole address. Picked up: a store. Neither: no store.
+            models.CheckConstraint(
+                condition=(
+                    Q(delivery="post")
+                    & ~Q(delivery_address="")
+                    & ~Q(delivery_postcode="")
+                    & ~Q(delivery_city="")
+                    & Q(pickup_store__isnull=True)
+                )
+                | (Q(delivery="pickup") & Q(pickup_store__isnull=False))
+                | (Q(delivery="") & Q(pickup_store__isnull=True)),
+                name="rewards_redemption_delivery_complete",
             ),
         ]
         permissions = [("cancel_redemption", _("Can cancel a redemption and return its points"))]
