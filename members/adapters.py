@@ -1,7 +1,11 @@
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.utils import translation
 
+from core.branded_email import render_branded_email
 from core.email import email_send_later
 
 from .models import normalize_email
@@ -34,8 +38,31 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().authenticate(request, **credentials)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        message = self.render_mail(template_prefix, email, context)
-        email_send_later(message)
+        email_send_later(self.render_mail(template_prefix, email, context))
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        """allauth's mail in the club's branded layout (core.branded_email), in the language of
+        the login it concerns (else the page's), signed with the club's name: allauth's
+        `current_site` becomes the club, so no mail says "Hello from !"."""
+        user = context.get("user")
+        language = getattr(user, "language", "") or translation.get_language()
+        site = context.get("current_site")
+        domain = urlsplit(settings.PORTAL_URL).netloc or getattr(site, "domain", "")
+        context = {
+            **context,
+            "current_site": SimpleNamespace(name=settings.CLUB_NAME, domain=domain),
+        }
+        with translation.override(language):
+            message = render_branded_email(
+                template_prefix,
+                context,
+                language,
+                to=[email] if isinstance(email, str) else list(email),
+                from_email=self.get_from_email(),
+                headers=headers,
+            )
+            message.subject = self.format_email_subject(message.subject)
+        return message
 
     def save_user(self, request, user, form, commit=True):
         user.language = translation.get_language() or settings.LANGUAGE_CODE

@@ -57,6 +57,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # --- Club identity ---------------------------------------------------------------------------
 CLUB_NAME = env("CLUB_NAME", default="Lojal")
 CLUB_LOGO = env("CLUB_LOGO", default="img/logo.svg")  # a path under static/, or an absolute URL
+# portal (issue 11): the brand colour of e-mails, and the portal's public address (links and the
+# logo in e-mails; empty: e-mails show the club name without the logo).
+CLUB_COLOR = env("CLUB_COLOR", default="#0b4a44")
+PORTAL_URL = env("PORTAL_URL", default="")
 
 # --- Applications ----------------------------------------------------------------------------
 INSTALLED_APPS = [

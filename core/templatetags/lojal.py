@@ -48,8 +48,14 @@ def format_number(value, decimals: int = 0) -> str:
 
 @register.filter
 def num(value) -> str:
-    """A whole number with the language's grouping: 12 500 / 12,500."""
-    return format_number(value)
+    """A number with the language's grouping and only the decimals it needs: 12 500 / 12,500,
+    1,5 / 1.5 (a rate of 1.500 shows as 1,5)."""
+    number = _decimal(value)
+    if number is None:
+        return ""
+    exponent = number.normalize().as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return format_number(number, decimals)
 
 
 @register.filter

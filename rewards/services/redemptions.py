@@ -12,14 +12,14 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from core.branded_email import render_branded_email
 from core.email import email_send_later
 from core.services import audit_log
 from members.models import Member, Segment, Store
@@ -143,26 +143,26 @@ def reward_check_visible(
         raise _refusal("not_in_segment")
 
 
-def _confirmation_email(redemption: Redemption, member: Member) -> None:
+def _confirmation_email(
+    redemption: Redemption, member: Member, delivery: Delivery | None = None
+) -> None:
+    """The confirmation, in the club's branded layout and the member's language, into the
+    outbox (sent after commit)."""
     if not member.email:
         return
-    with translation.override(member.language):
-        reward = redemption.reward
-        lines = [
-            gettext("Thank you! You have chosen %(reward)s for %(points)d points.")
-            % {"reward": reward.name, "points": redemption.points},
-            gettext("Your code: %(code)s") % {"code": redemption.voucher_code},
-        ]
-        if redemption.voucher_valid_until:
-            lines.append(
-                gettext("Valid until %(date)s.")
-                % {"date": redemption.voucher_valid_until.isoformat()}
-            )
-        message = EmailMessage(
-            subject=gettext("Your reward: %(reward)s") % {"reward": reward.name},
-            body="\n\n".join(lines) + "\n",
-            to=[member.email],
-        )
+    message = render_branded_email(
+        "rewards/email/redemption",
+        {
+            "member": member,
+            "reward": redemption.reward,
+            "redemption": redemption,
+            # Only a delivery that was stored (a physical reward's): the reward's kind is not
+            # loaded on the database path, the redemption's delivery is whenever one was given.
+            "delivery": delivery if delivery is not None and redemption.delivery else None,
+        },
+        member.language,
+        to=[member.email],
+    )
     email_send_later(message)
 
 
@@ -273,7 +273,7 @@ def reward_redeem_orm(
             created_at=now,
             **_delivery_fields(reward, delivery),
         )
-        _confirmation_email(redemption, member)
+        _confirmation_email(redemption, member, delivery)
     return redemption
 
 
@@ -356,7 +356,7 @@ def _reward_redeem_in_database(
                 transaction.savepoint_rollback(savepoint)
         redemption = _redemption_from(row, member=member, key=key, delivery=delivery)
         if redemption is not None and row.outcome == "redeemed":
-            _confirmation_email(redemption, member)
+            _confirmation_email(redemption, member, delivery)
     if redemption is None:
         raise _refusal_from(row)
     return redemption

@@ -12,8 +12,9 @@ from core import calendar, dashboard, home, messaging
 from core.markup import markdown_render
 
 
-def test_home_cards_in_order_and_hidden_when_context_is_none():
-    # given two cards, one with nothing to show
+def test_home_cards_in_order_and_hidden_when_context_is_none(monkeypatch):
+    # given two cards, one with nothing to show (and none of the apps' own cards)
+    monkeypatch.setattr(home, "_cards", {})
     home.home_card_register(key="t-b", template="b.html", context=lambda r, m: {"n": m}, order=2)
     home.home_card_register(key="t-a", template="a.html", context=lambda r, m: {"n": 1}, order=1)
     home.home_card_register(key="t-none", template="c.html", context=lambda r, m: None)
