@@ -104,7 +104,7 @@ def test_the_catalogue_has_no_empty_or_fuzzy_entries():
 def swedish_member(client, django_user_model):
     from members.services.purchases import purchase_record
     from rewards.services.ledger import points_award
-    from rewards.services.redemptions import Delivery, reward_redeem, redemption_cancel
+    from rewards.services.redemptions import Delivery, redemption_cancel, reward_redeem
     from tests.members.factories import MemberFactory, StaffFactory, StoreFactory, UserFactory
     from tests.rewards.factories import RewardFactory, TierFactory
 
