@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -133,6 +134,12 @@ class Interest(models.Model):
     """A tag staff manage (e.g. "Running", "Outdoor cooking") that members choose or are given."""
 
     name = models.CharField(_("name"), max_length=80, unique=True)
+    name_en = models.CharField(
+        _("name (English)"),
+        max_length=80,
+        blank=True,
+        help_text=_("Shown on English pages; empty: the name above."),
+    )
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
 
     class Meta:
@@ -141,7 +148,13 @@ class Interest(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the active language (the club's own name when there is no English)."""
+        language = (get_language() or settings.LANGUAGE_CODE)[:2]
+        return (self.name_en or self.name) if language == "en" else self.name
 
 
 class MemberQuerySet(models.QuerySet["Member"]):

@@ -299,13 +299,29 @@ def register() -> None:
     timeline_provider_register(points_timeline)
     timeline_provider_register(redemptions_timeline)
     timeline_provider_register(tier_timeline)
-    gdpr_exporter_register("points", points_export)
-    gdpr_exporter_register("redemptions", redemptions_export)
-    gdpr_exporter_register("tier_changes", tier_changes_export)
-    gdpr_exporter_register("benefit_choices", benefit_choices_export)
-    gdpr_exporter_register("badges", badges_export)
-    gdpr_exporter_register("challenges", challenges_export)
-    gdpr_exporter_register("leaderboard", leaderboard_export)
+    gdpr_exporter_register(
+        "points", points_export, _("every change of your points: when, how many and why.")
+    )
+    gdpr_exporter_register(
+        "redemptions",
+        redemptions_export,
+        _("the rewards you chose: when, for how many points, the code and its status."),
+    )
+    gdpr_exporter_register(
+        "tier_changes", tier_changes_export, _("when your tier changed, from which to which.")
+    )
+    gdpr_exporter_register(
+        "benefit_choices", benefit_choices_export, _("the tier benefits you chose, per period.")
+    )
+    gdpr_exporter_register("badges", badges_export, _("the badges you earned, and when."))
+    gdpr_exporter_register(
+        "challenges", challenges_export, _("the challenges you completed, and when.")
+    )
+    gdpr_exporter_register(
+        "leaderboard",
+        leaderboard_export,
+        _("the name you show on the leaderboard, if you joined it."),
+    )
     gdpr_eraser_register(leaderboard_leave)
     register_home_cards()
     register_purchase_points()
