@@ -8,7 +8,7 @@ from django.utils import translation
 from core.branded_email import render_branded_email
 from core.email import email_send_later
 
-from .models import normalize_email
+from .models import Member, normalize_email
 
 # The referral code (the referrer's membership number) from the sign-up link ?ref=…, kept in
 # the session from the sign-up page to the sign-up signal (members.receivers).
@@ -24,6 +24,17 @@ class AccountAdapter(DefaultAccountAdapter):
         ref = request.GET.get("ref", "").strip()
         if ref and len(ref) <= 20 and hasattr(request, "session"):
             request.session[REFERRAL_SESSION_KEY] = ref
+        # "Invited by …" on the sign-up page: the referrer's first name only (never more).
+        ref = ref or (
+            request.session.get(REFERRAL_SESSION_KEY, "") if hasattr(request, "session") else ""
+        )
+        if ref:
+            referrer = (
+                Member.objects.filter(number=ref, status=Member.Status.ACTIVE)
+                .values_list("first_name", flat=True)
+                .first()
+            )
+            request.members_invited_by = referrer
         return super().is_open_for_signup(request)
 
     def clean_email(self, email: str) -> str:

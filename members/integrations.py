@@ -2,7 +2,8 @@
 
 - portal links: the membership card and my purchases;
 - cards on the member home: the membership card with its barcode and QR code, and a nudge to
-  complete the profile while it is incomplete.
+  complete the profile while it is incomplete;
+- the club's pages (terms, privacy notice) in the back office's Settings group.
 
 `register()` is called once from MembersConfig.ready().
 """
@@ -14,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.dashboard import backoffice_model_register
 from core.home import home_card_register
 from core.navigation import portal_nav_register
 from members.models import Member
@@ -42,6 +44,7 @@ def profile_nudge(request: HttpRequest, member: Member) -> dict[str, Any] | None
 
 
 def register() -> None:
+    backoffice_model_register(model="members.ClubPage", group="settings")
     portal_nav_register(label=_("My card"), url_name="members:card", order=15)
     portal_nav_register(label=_("My purchases"), url_name="members:purchases", order=45)
     home_card_register(

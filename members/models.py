@@ -639,3 +639,40 @@ class MemberImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ClubPage(models.Model):
+    """A page the club writes and edits in the admin, shown at sign-up and in the portal: the
+    membership terms and the privacy notice. Markdown, in Swedish and English."""
+
+    class Kind(models.TextChoices):
+        TERMS = "terms", _("Membership terms")
+        PRIVACY = "privacy", _("Privacy notice")
+
+    kind = models.CharField(_("page"), max_length=20, choices=Kind.choices, unique=True)
+    title_sv = models.CharField(_("title (Swedish)"), max_length=120)
+    title_en = models.CharField(_("title (English)"), max_length=120)
+    body_sv = models.TextField(_("text (Swedish)"), help_text=_("Markdown: ## headings, lists."))
+    body_en = models.TextField(_("text (English)"), help_text=_("Markdown: ## headings, lists."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("club page")
+        verbose_name_plural = _("club pages")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    def _in_language(self, field: str) -> str:
+        language = (get_language() or settings.LANGUAGE_CODE)[:2]
+        preferred = getattr(self, f"{field}_{'en' if language == 'en' else 'sv'}")
+        return preferred or getattr(self, f"{field}_sv") or getattr(self, f"{field}_en")
+
+    @property
+    def title(self) -> str:
+        return self._in_language("title")
+
+    @property
+    def body(self) -> str:
+        return self._in_language("body")

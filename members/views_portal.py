@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from core.markup import markdown_render
 from members.hooks import purchase_points_for
+from members.selectors.club_pages import club_page_get
 from members.selectors.profiles import member_for_login
 from members.selectors.purchases import purchase_list_for_member
 
@@ -44,3 +46,16 @@ def purchases(request: HttpRequest) -> HttpResponse:
     points = purchase_points_for(purchase_ids=[purchase.pk for purchase in page])
     rows = [{"purchase": purchase, "points": points.get(purchase.pk)} for purchase in page]
     return render(request, "members/portal/purchases.html", {"page": page, "rows": rows})
+
+
+@require_GET
+def club_page(request: HttpRequest, kind: str) -> HttpResponse:
+    """The membership terms or the privacy notice, as the club wrote them (open to visitors)."""
+    page = club_page_get(kind=kind)
+    if page is None:
+        raise Http404
+    return render(
+        request,
+        "members/portal/club_page.html",
+        {"page": page, "body_html": markdown_render(page.body, headings=True)},
+    )

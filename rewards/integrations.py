@@ -7,7 +7,8 @@
   challenges and the leaderboard name; erasure removes the member from the leaderboard;
 - cards on the member home (core.home): points and tier, the newest voucher, rewards the member
   can afford, open challenges;
-- the points beside each purchase on the member's purchases page (members.hooks).
+- the points beside each purchase on the member's purchases page, and what an activity (a
+  consent, a complete profile) is worth before the member does it (members.hooks).
 
 `register()` is called once from RewardsConfig.ready().
 """
@@ -325,6 +326,7 @@ def register() -> None:
     gdpr_eraser_register(leaderboard_leave)
     register_home_cards()
     register_purchase_points()
+    register_activity_points_preview()
 
 
 # --- Cards on the member home (issue 11) ----------------------------------------------------------
@@ -433,3 +435,19 @@ def register_purchase_points() -> None:
     from members.hooks import purchase_points_register
 
     purchase_points_register(purchase_points)
+
+
+def activity_points_now(*, activity: str) -> int | None:
+    """The points of the activity rule in force now (None without one)."""
+    from django.utils import timezone
+
+    from rewards.services.activities import activity_rule_for
+
+    rule = activity_rule_for(activity=activity, when=timezone.now())
+    return rule.points if rule else None
+
+
+def register_activity_points_preview() -> None:
+    from members.hooks import activity_points_preview_register
+
+    activity_points_preview_register(activity_points_now)

@@ -176,7 +176,7 @@ def test_member_pages_in_swedish_have_no_english_telltales(client, swedish_membe
     assert found == {}
 
 
-def test_visitor_pages_in_swedish_have_no_english_telltales(client):
+def test_visitor_pages_in_swedish_have_no_english_telltales(client, db):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
     for path in ["/", reverse("account_login"), reverse("account_signup")]:
         text = strip_tags(client.get(path).content.decode())
