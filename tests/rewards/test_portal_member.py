@@ -270,3 +270,50 @@ def test_swedish_money_points_and_dates(client):
 
     assert re.search(r"\d\xa0\d{3}\xa0poäng", home)  # 3 880 and what the purchase earned
     assert "129,00\xa0kr" in purchases and "5 mars 2026" in purchases
+
+
+def test_purchases_page_costs_the_same_queries_for_one_purchase_or_twenty(
+    logged_in, member, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = StoreFactory()
+
+    def buy(n):
+        purchase_record(
+            member=member,
+            purchased_at=timezone.now(),
+            amount="10.00",
+            currency="SEK",
+            channel="store",
+            store=store,
+            source="pos",
+            external_id=f"q{n}",
+            lines=[{"product": "Bulle", "amount": "10.00"}],
+        )
+
+    buy(0)
+    with CaptureQueriesContext(connection) as one:
+        logged_in.get(reverse("members:purchases"))
+    for n in range(1, 20):
+        buy(n)
+    with CaptureQueriesContext(connection) as twenty:
+        logged_in.get(reverse("members:purchases"))
+    assert len(twenty) == len(one)
+
+
+def test_purchases_page_shows_only_my_own(logged_in, member):
+    other = MemberFactory()
+    purchase_record(
+        member=other,
+        purchased_at=timezone.now(),
+        amount="77.00",
+        currency="SEK",
+        channel="store",
+        store=StoreFactory(name="Någon annans butik"),
+        source="pos",
+        external_id="x",
+        lines=[],
+    )
+    assert "Någon annans butik" not in logged_in.get(reverse("members:purchases")).content.decode()
