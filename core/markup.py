@@ -59,12 +59,19 @@ def _attribute_filter(prefixes: tuple[str, ...]):
     return keep
 
 
-def html_sanitise(html: str, *, image_prefixes: Iterable[str] | None = None) -> str:
-    """Clean HTML with the allow-list; images only from `image_prefixes` (default MEDIA_URL)."""
+# Headings for pages the club itself writes (terms, privacy notice), never for members' posts.
+HEADINGS = {"h2", "h3", "h4"}
+
+
+def html_sanitise(
+    html: str, *, image_prefixes: Iterable[str] | None = None, headings: bool = False
+) -> str:
+    """Clean HTML with the allow-list; images only from `image_prefixes` (default MEDIA_URL);
+    with `headings`, h2–h4 are kept too."""
     prefixes = tuple(image_prefixes if image_prefixes is not None else (settings.MEDIA_URL,))
     cleaned = nh3.clean(
         html,
-        tags=TAGS,
+        tags=TAGS | HEADINGS if headings else TAGS,
         attributes=ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="nofollow ugc noopener",
@@ -75,9 +82,12 @@ def html_sanitise(html: str, *, image_prefixes: Iterable[str] | None = None) -> 
     return _SRCLESS_IMG.sub(lambda m: m.group(1) or "", cleaned)
 
 
-def markdown_render(source: str, *, image_prefixes: Iterable[str] | None = None) -> str:
-    """Markdown (raw HTML shown as text) to sanitised HTML."""
-    return html_sanitise(_md.render(source or ""), image_prefixes=image_prefixes)
+def markdown_render(
+    source: str, *, image_prefixes: Iterable[str] | None = None, headings: bool = False
+) -> str:
+    """Markdown (raw HTML shown as text) to sanitised HTML; `headings` keeps ## to ####, for
+    pages staff write."""
+    return html_sanitise(_md.render(source or ""), image_prefixes=image_prefixes, headings=headings)
 
 
 def text_render(source: str) -> str:

@@ -5,6 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .health import health_check
+from .home import home_cards
 
 
 @never_cache
@@ -27,5 +28,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def member_home(request: HttpRequest) -> HttpResponse:
-    """The member's own page; also at /home/, which sends visitors to log in first."""
-    return render(request, "portal/home.html")
+    """The member's own page, leading with the club: the cards every app registers in
+    core.home (card, points, vouchers, rewards, challenges…). Also at /home/, which sends
+    visitors to log in first. A login not yet linked to a member gets a step to take instead."""
+    # The login's member through the reverse one-to-one accessor: core names no app.
+    member = getattr(request.user, "member", None)
+    cards = home_cards(request, member) if member is not None else []
+    return render(request, "portal/home.html", {"member": member, "cards": cards})

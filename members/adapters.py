@@ -1,3 +1,6 @@
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.internal import ratelimit
 from django.conf import settings
@@ -6,11 +9,12 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.utils import translation
 
+from core.branded_email import render_branded_email
 from core.email import email_send_later
 from core.net import client_address
 from core.services import audit_log
 
-from .models import User, normalize_email
+from .models import Member, User, normalize_email
 
 # The referral code (the referrer's membership number) from the sign-up link ?ref=…, kept in
 # the session from the sign-up page to the sign-up signal (members.receivers).
@@ -26,6 +30,17 @@ class AccountAdapter(DefaultAccountAdapter):
         ref = request.GET.get("ref", "").strip()
         if ref and len(ref) <= 20 and hasattr(request, "session"):
             request.session[REFERRAL_SESSION_KEY] = ref
+        # "Invited by …" on the sign-up page: the referrer's first name only (never more).
+        ref = ref or (
+            request.session.get(REFERRAL_SESSION_KEY, "") if hasattr(request, "session") else ""
+        )
+        if ref:
+            referrer = (
+                Member.objects.filter(number=ref, status=Member.Status.ACTIVE)
+                .values_list("first_name", flat=True)
+                .first()
+            )
+            request.members_invited_by = referrer
         return super().is_open_for_signup(request)
 
     def clean_email(self, email: str) -> str:
@@ -122,8 +137,31 @@ class AccountAdapter(DefaultAccountAdapter):
             )
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        message = self.render_mail(template_prefix, email, context)
-        email_send_later(message)
+        email_send_later(self.render_mail(template_prefix, email, context))
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        """allauth's mail in the club's branded layout (core.branded_email), in the language of
+        the login it concerns (else the page's), signed with the club's name: allauth's
+        `current_site` becomes the club, so no mail says "Hello from !"."""
+        user = context.get("user")
+        language = getattr(user, "language", "") or translation.get_language()
+        site = context.get("current_site")
+        domain = urlsplit(settings.PORTAL_URL).netloc or getattr(site, "domain", "")
+        context = {
+            **context,
+            "current_site": SimpleNamespace(name=settings.CLUB_NAME, domain=domain),
+        }
+        with translation.override(language):
+            message = render_branded_email(
+                template_prefix,
+                context,
+                language,
+                to=[email] if isinstance(email, str) else list(email),
+                from_email=self.get_from_email(),
+                headers=headers,
+            )
+            message.subject = self.format_email_subject(message.subject)
+        return message
 
     def save_user(self, request, user, form, commit=True):
         user.language = translation.get_language() or settings.LANGUAGE_CODE

@@ -17,5 +17,8 @@ class MembersConfig(AppConfig):
         gdpr_coverage.register()
 
         portal_nav_register(label=_("Profile"), url_name="members:profile", order=20)
-        portal_nav_register(label=_("Consents"), url_name="members:preferences", order=30)
-        portal_nav_register(label=_("My data"), url_name="members:my-data", order=90)
+        # Consents and my data are in the profile's own menu (members/profiles/_subnav.html).
+
+        from . import integrations
+
+        integrations.register()

@@ -197,16 +197,16 @@ WEB_SHOP = ("webbshop", "Lojal webbshop", "", "")
 STORE_WEIGHTS = [30, 18, 14, 8, 7, 7, 8, 8]
 
 INTERESTS = [
-    ("Löpning", "lopning"),
-    ("Friluftsliv", "friluftsliv"),
-    ("Matlagning ute", "matlagning-ute"),
-    ("Cykling", "cykling"),
-    ("Yoga", "yoga"),
-    ("Fiske", "fiske"),
-    ("Skidåkning", "skidakning"),
-    ("Trädgård", "tradgard"),
-    ("Klättring", "klattring"),
-    ("Resor", "resor"),
+    ("Löpning", "lopning", "Running"),
+    ("Friluftsliv", "friluftsliv", "Outdoor life"),
+    ("Matlagning ute", "matlagning-ute", "Outdoor cooking"),
+    ("Cykling", "cykling", "Cycling"),
+    ("Yoga", "yoga", "Yoga"),
+    ("Fiske", "fiske", "Fishing"),
+    ("Skidåkning", "skidakning", "Skiing"),
+    ("Trädgård", "tradgard", "Gardening"),
+    ("Klättring", "klattring", "Climbing"),
+    ("Resor", "resor", "Travel"),
 ]
 
 # category -> [(product, price in SEK)]
@@ -401,7 +401,7 @@ def seed_members(ctx: SeedContext) -> None:
         + [Store(code=WEB_SHOP[0], name=WEB_SHOP[1], is_online=True)]
     )
     interests = Interest.objects.bulk_create(
-        [Interest(name=name, slug=slug) for name, slug in INTERESTS]
+        [Interest(name=name, slug=slug, name_en=english) for name, slug, english in INTERESTS]
     )
     texts = {}
     for purpose in ConsentPurpose.values:

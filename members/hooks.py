@@ -81,3 +81,53 @@ def member_activity_run(*, member: Member, activity: str, cause_key: str) -> Non
     transaction)."""
     for func in tuple(_member_activity):
         func(member=member, activity=activity, cause_key=cause_key)
+
+
+# --- Points shown beside purchases (portal issue 11) ----------------------------------------------
+
+_purchase_points: list[Callable[..., dict[int, int]]] = []
+
+
+def purchase_points_register(func: Callable[..., dict[int, int]]) -> Callable[..., dict[int, int]]:
+    """Register `func(purchase_ids=[...]) -> {purchase_id: points}`: the points each purchase
+    earned (positive) or took back (negative, a return), for the member's purchases page. It must
+    answer in one query whatever the number of ids. Registering twice has no effect."""
+    if func not in _purchase_points:
+        _purchase_points.append(func)
+    return func
+
+
+def purchase_points_for(*, purchase_ids: list[int]) -> dict[int, int]:
+    """The points of each purchase, summed over every registered provider (absent: none)."""
+    totals: dict[int, int] = {}
+    if not purchase_ids:
+        return totals
+    for func in tuple(_purchase_points):
+        for purchase_id, points in func(purchase_ids=purchase_ids).items():
+            totals[purchase_id] = totals.get(purchase_id, 0) + points
+    return totals
+
+
+# --- What an activity is worth, shown before the member does it (portal issue 11) ---------------
+
+_activity_points: list[Callable[..., int | None]] = []
+
+
+def activity_points_preview_register(
+    func: Callable[..., int | None],
+) -> Callable[..., int | None]:
+    """Register `func(activity=...) -> points or None`: the points the rule in force gives for an
+    activity ("consent_given", "profile_completed"), so members' pages can state the bonus next
+    to what earns it. Registering twice has no effect."""
+    if func not in _activity_points:
+        _activity_points.append(func)
+    return func
+
+
+def activity_points_preview(*, activity: str) -> int | None:
+    """The points an activity gives now (the first provider that knows), or None."""
+    for func in tuple(_activity_points):
+        points = func(activity=activity)
+        if points:
+            return points
+    return None

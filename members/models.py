@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -133,6 +134,12 @@ class Interest(models.Model):
     """A tag staff manage (e.g. "Running", "Outdoor cooking") that members choose or are given."""
 
     name = models.CharField(_("name"), max_length=80, unique=True)
+    name_en = models.CharField(
+        _("name (English)"),
+        max_length=80,
+        blank=True,
+        help_text=_("Shown on English pages; empty: the name above."),
+    )
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
 
     class Meta:
@@ -141,7 +148,13 @@ class Interest(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the active language (the club's own name when there is no English)."""
+        language = (get_language() or settings.LANGUAGE_CODE)[:2]
+        return (self.name_en or self.name) if language == "en" else self.name
 
 
 class MemberQuerySet(models.QuerySet["Member"]):
@@ -329,7 +342,9 @@ class ConsentEvent(models.Model):
         STAFF = "staff", _("Staff")
         API = "api", _("API")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_events")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consent_events"
+    )
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
     granted = models.BooleanField(_("granted"))
     text = models.ForeignKey(
@@ -381,7 +396,9 @@ class Purchase(models.Model):
         ONLINE = "online", _("Online")
         STORE = "store", _("In store")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="purchases")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="purchases"
+    )
     purchased_at = models.DateTimeField(_("when"), db_index=True)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="SEK")
@@ -436,7 +453,9 @@ class Purchase(models.Model):
 
 
 class PurchaseLine(models.Model):
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    purchase = models.ForeignKey(
+        Purchase, verbose_name=_("purchase"), on_delete=models.CASCADE, related_name="lines"
+    )
     product = models.CharField(_("product"), max_length=200)
     category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3, default=1)
@@ -460,7 +479,11 @@ class MemberScore(models.Model):
         BOTH = "both", _("Both")
 
     member = models.OneToOneField(
-        Member, primary_key=True, on_delete=models.CASCADE, related_name="score"
+        Member,
+        verbose_name=_("member"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="score",
     )
     computed_at = models.DateTimeField(_("computed"))
     first_purchase_at = models.DateTimeField(_("first purchase"), null=True, blank=True)
@@ -528,7 +551,12 @@ class Segment(models.Model):
     description = models.TextField(_("description"), blank=True)
     rules = models.JSONField(_("rules"), default=dict)
     created_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -545,12 +573,21 @@ class Segment(models.Model):
 class SegmentSnapshot(models.Model):
     """The members of a segment at one moment, frozen."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots")
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), on_delete=models.CASCADE, related_name="snapshots"
+    )
     rules = models.JSONField(_("rules at the time"))
     member_count = models.PositiveIntegerField(_("members"))
-    members = models.ManyToManyField(Member, related_name="+", blank=True)
+    members = models.ManyToManyField(
+        Member, verbose_name=_("members"), related_name="+", blank=True
+    )
     created_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("frozen at"), auto_now_add=True)
 
@@ -617,3 +654,40 @@ class MemberImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ClubPage(models.Model):
+    """A page the club writes and edits in the admin, shown at sign-up and in the portal: the
+    membership terms and the privacy notice. Markdown, in Swedish and English."""
+
+    class Kind(models.TextChoices):
+        TERMS = "terms", _("Membership terms")
+        PRIVACY = "privacy", _("Privacy notice")
+
+    kind = models.CharField(_("page"), max_length=20, choices=Kind.choices, unique=True)
+    title_sv = models.CharField(_("title (Swedish)"), max_length=120)
+    title_en = models.CharField(_("title (English)"), max_length=120)
+    body_sv = models.TextField(_("text (Swedish)"), help_text=_("Markdown: ## headings, lists."))
+    body_en = models.TextField(_("text (English)"), help_text=_("Markdown: ## headings, lists."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("club page")
+        verbose_name_plural = _("club pages")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    def _in_language(self, field: str) -> str:
+        language = (get_language() or settings.LANGUAGE_CODE)[:2]
+        preferred = getattr(self, f"{field}_{'en' if language == 'en' else 'sv'}")
+        return preferred or getattr(self, f"{field}_sv") or getattr(self, f"{field}_en")
+
+    @property
+    def title(self) -> str:
+        return self._in_language("title")
+
+    @property
+    def body(self) -> str:
+        return self._in_language("body")

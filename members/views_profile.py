@@ -26,6 +26,7 @@ from members.services.profiles import (
     MEMBER_SELF_EDITABLE_FIELDS,
     MemberLinkNeedsVerification,
     member_link_or_create_for_user,
+    member_profile_is_complete,
     member_self_update,
 )
 
@@ -112,6 +113,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
+            was_complete = member_profile_is_complete(member)
             try:
                 member_self_update(
                     member=member, user=request.user, request=request, **form.cleaned_data
@@ -120,6 +122,12 @@ def profile(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, error)
             else:
                 messages.success(request, _("Your profile is saved."))
+                if not was_complete and member_profile_is_complete(member):
+                    messages.success(
+                        request,
+                        _("Thank you, %(name)s! Your profile is complete.")
+                        % {"name": member.first_name},
+                    )
                 if form.cleaned_data["language"] != translation.get_language():
                     translation.activate(form.cleaned_data["language"])
                     response = redirect("members:profile")

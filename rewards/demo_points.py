@@ -174,7 +174,12 @@ def seed_redemptions(ctx: SeedContext) -> None:
     from members.models import Member
 
     from .models import Redemption, Reward
-    from .services.redemptions import redemption_cancel, redemption_fulfil, reward_redeem
+    from .services.redemptions import (
+        Delivery,
+        redemption_cancel,
+        redemption_fulfil,
+        reward_redeem,
+    )
 
     staff = ctx.made.get("staff") or {}
     actor = staff.get("club_admin") or next(iter(staff.values()), None)
@@ -186,11 +191,29 @@ def seed_redemptions(ctx: SeedContext) -> None:
         .values_list("member_id", flat=True)[:count]
     )
     made = 0
-    for index, member in enumerate(Member.objects.filter(pk__in=member_ids).order_by("pk")):
+    for index, member in enumerate(
+        Member.objects.filter(pk__in=member_ids).select_related("preferred_store").order_by("pk")
+    ):
         reward = rewards[ctx.rng.randrange(len(rewards))]
+        delivery = None
+        if reward.is_physical:
+            delivery = (
+                Delivery(method="pickup", store=member.preferred_store)
+                if member.preferred_store is not None and member.preferred_store.is_active
+                else Delivery(
+                    method="post",
+                    name=member.full_name or member.email,
+                    address=f"Storgatan {member.pk % 90 + 1}",
+                    postcode=member.postcode or "111 22",
+                    city=member.city or "Stockholm",
+                )
+            )
         try:
             redemption = reward_redeem(
-                member=member, reward=reward, idempotency_key=f"demo:{member.pk}"
+                member=member,
+                reward=reward,
+                idempotency_key=f"demo:{member.pk}",
+                delivery=delivery,
             )
         except ValidationError:
             continue  # out of stock, over the limit: as in real life

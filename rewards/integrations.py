@@ -4,7 +4,11 @@
   reward;
 - member 360 timeline entries: points entries, redemptions and tier changes;
 - the GDPR data export: points, redemptions, tier changes, benefit choices, badges, completed
-  challenges and the leaderboard name; erasure removes the member from the leaderboard.
+  challenges and the leaderboard name; erasure removes the member from the leaderboard;
+- cards on the member home (core.home): points and tier, the newest voucher, rewards the member
+  can afford, open challenges;
+- the points beside each purchase on the member's purchases page, and what an activity (a
+  consent, a complete profile) is worth before the member does it (members.hooks).
 
 `register()` is called once from RewardsConfig.ready().
 """
@@ -14,7 +18,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -317,13 +321,156 @@ def register() -> None:
     timeline_provider_register(points_timeline)
     timeline_provider_register(redemptions_timeline)
     timeline_provider_register(tier_timeline)
-    gdpr_exporter_register("points", points_export)
-    gdpr_exporter_register("redemptions", redemptions_export)
-    gdpr_exporter_register("tier_changes", tier_changes_export)
-    gdpr_exporter_register("benefit_choices", benefit_choices_export)
-    gdpr_exporter_register("badges", badges_export)
-    gdpr_exporter_register("challenges", challenges_export)
-    gdpr_exporter_register("leaderboard", leaderboard_export)
+    gdpr_exporter_register(
+        "points", points_export, _("every change of your points: when, how many and why.")
+    )
+    gdpr_exporter_register(
+        "redemptions",
+        redemptions_export,
+        _("the rewards you chose: when, for how many points, the code and its status."),
+    )
+    gdpr_exporter_register(
+        "tier_changes", tier_changes_export, _("when your tier changed, from which to which.")
+    )
+    gdpr_exporter_register(
+        "benefit_choices", benefit_choices_export, _("the tier benefits you chose, per period.")
+    )
+    gdpr_exporter_register("badges", badges_export, _("the badges you earned, and when."))
+    gdpr_exporter_register(
+        "challenges", challenges_export, _("the challenges you completed, and when.")
+    )
+    gdpr_exporter_register(
+        "leaderboard",
+        leaderboard_export,
+        _("the name you show on the leaderboard, if you joined it."),
+    )
     gdpr_eraser_register(leaderboard_leave)
     for label, how in GDPR_COVERAGE.items():
         gdpr_model_covered(label, how)
+    register_home_cards()
+    register_purchase_points()
+    register_activity_points_preview()
+
+
+# --- Cards on the member home (issue 11) ----------------------------------------------------------
+
+HOME_REWARDS = 2
+HOME_CHALLENGES = 3
+
+
+def _summary(request: Any, member: Member):
+    """points_summary once per request, shared by the cards that need it."""
+    from rewards.selectors.ledger import points_summary
+
+    cached = getattr(request, "_rewards_points_summary", None)
+    if cached is None or cached[0] != member.pk:
+        cached = (member.pk, points_summary(member=member))
+        request._rewards_points_summary = cached
+    return cached[1]
+
+
+def home_points(request: Any, member: Member) -> dict[str, Any] | None:
+    """Balance, tier with progress to the next, and the points that expire soonest."""
+    summary = _summary(request, member)
+    return {"summary": summary, "expiring": summary.expiring[:1]}
+
+
+def home_voucher(request: Any, member: Member) -> dict[str, Any] | None:
+    """The newest voucher still to use, with its code as a barcode."""
+    redemption = (
+        Redemption.objects.filter(member=member, status=Redemption.Status.PENDING)
+        .select_related("reward", "pickup_store")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return {"redemption": redemption} if redemption else None
+
+
+def home_rewards(request: Any, member: Member) -> dict[str, Any] | None:
+    """A couple of rewards the member can afford now (none: a nudge to the catalogue)."""
+    from rewards.selectors.catalogue import reward_list_for_member
+
+    summary = _summary(request, member)
+    rewards = list(reward_list_for_member(member=member, affordable_with=summary.balance))
+    choosable = [
+        reward
+        for reward in rewards
+        if (reward.stock is None or reward.stock > 0)
+        and not (reward.per_member_limit and reward.my_redemptions >= reward.per_member_limit)
+    ][:HOME_REWARDS]
+    return {"rewards": choosable, "summary": summary}
+
+
+def home_challenges(request: Any, member: Member) -> dict[str, Any] | None:
+    """Challenges open now that the member has not completed yet."""
+    from rewards.selectors.gamification import challenges_for_member
+
+    open_ones = [s for s in challenges_for_member(member=member) if s.completed_at is None]
+    return {"challenges": open_ones[:HOME_CHALLENGES]} if open_ones else None
+
+
+def register_home_cards() -> None:
+    from core.home import home_card_register
+
+    home_card_register(
+        key="rewards.points", template="rewards/home/_points.html", context=home_points, order=20
+    )
+    home_card_register(
+        key="rewards.voucher",
+        template="rewards/home/_voucher.html",
+        context=home_voucher,
+        order=30,
+    )
+    home_card_register(
+        key="rewards.rewards",
+        template="rewards/home/_rewards.html",
+        context=home_rewards,
+        order=40,
+    )
+    home_card_register(
+        key="rewards.challenges",
+        template="rewards/home/_challenges.html",
+        context=home_challenges,
+        order=50,
+    )
+
+
+def purchase_points(*, purchase_ids: list[int]) -> dict[int, int]:
+    """Points each purchase earned, or each return took back (one query)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from members.models import Purchase
+
+    rows = (
+        PointsEntry.objects.filter(
+            cause_type=ContentType.objects.get_for_model(Purchase), cause_id__in=purchase_ids
+        )
+        .values("cause_id")
+        .annotate(total=Sum(F("amount") - F("debt_change")))
+        .order_by()
+    )
+    # amount - debt_change: what the purchase earned or its return took back, whether it went to
+    # the balance or to paying off (or into) a debt.
+    return {row["cause_id"]: row["total"] for row in rows}
+
+
+def register_purchase_points() -> None:
+    from members.hooks import purchase_points_register
+
+    purchase_points_register(purchase_points)
+
+
+def activity_points_now(*, activity: str) -> int | None:
+    """The points of the activity rule in force now (None without one)."""
+    from django.utils import timezone
+
+    from rewards.services.activities import activity_rule_for
+
+    rule = activity_rule_for(activity=activity, when=timezone.now())
+    return rule.points if rule else None
+
+
+def register_activity_points_preview() -> None:
+    from members.hooks import activity_points_preview_register
+
+    activity_points_preview_register(activity_points_now)

@@ -114,7 +114,11 @@ class PointsAccount(models.Model):
     the member's points."""
 
     member = models.OneToOneField(
-        Member, primary_key=True, on_delete=models.PROTECT, related_name="points_account"
+        Member,
+        verbose_name=_("member"),
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="points_account",
     )
     balance = models.IntegerField(_("balance"), default=0)
     debt = models.IntegerField(
@@ -179,7 +183,11 @@ class PointsEntry(models.Model):
     # (member by rewards_entry_member_time, cause_type by rewards_entry_cause, and the key's
     # uniqueness by a constraint, without the LIKE index a unique field gets on PostgreSQL).
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="points_entries", db_index=False
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="points_entries",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     amount = models.IntegerField(_("points"))
@@ -193,13 +201,14 @@ class PointsEntry(models.Model):
     reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
     cause_type = models.ForeignKey(
         ContentType,
+        verbose_name=_("cause type"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
     )
-    cause_id = models.PositiveBigIntegerField(null=True, blank=True)
+    cause_id = models.PositiveBigIntegerField(_("cause id"), null=True, blank=True)
     cause_label = models.CharField(
         _("cause"), max_length=60, blank=True, help_text=_("e.g. purchase, profile_completed")
     )
@@ -284,7 +293,9 @@ class PointsLot(models.Model):
     """Points credited together (one earning, an adjustment, points returned by a cancellation),
     spent oldest-first and expiring after `expires_on` (the last day they may be spent)."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_lots")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="points_lots"
+    )
     entry = models.OneToOneField(
         PointsEntry, on_delete=models.PROTECT, related_name="lot", verbose_name=_("credited by")
     )
@@ -324,9 +335,15 @@ class PointsLotDraw(models.Model):
 
     # entry is indexed by rewards_draw_entry_lot_uniq (entry first).
     entry = models.ForeignKey(
-        PointsEntry, on_delete=models.PROTECT, related_name="draws", db_index=False
+        PointsEntry,
+        verbose_name=_("entry"),
+        on_delete=models.PROTECT,
+        related_name="draws",
+        db_index=False,
     )
-    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="draws")
+    lot = models.ForeignKey(
+        PointsLot, verbose_name=_("lot"), on_delete=models.PROTECT, related_name="draws"
+    )
     amount = models.IntegerField(_("points"))
 
     class Meta:
@@ -351,12 +368,24 @@ class TierChange(models.Model):
         KEPT = "kept", _("Yearly review: tier kept")
         STAFF = "staff", _("Changed by staff")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="tier_changes")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="tier_changes"
+    )
     from_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Tier,
+        verbose_name=_("from tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     to_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Tier,
+        verbose_name=_("to tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     points_12m = models.IntegerField(_("points earned, 12 months"))
@@ -694,6 +723,11 @@ class Reward(NameAndDescription, models.Model):
     def unlimited(self) -> bool:
         return self.stock is None
 
+    @property
+    def is_physical(self) -> bool:
+        """A product the member receives: the redemption says how (post or pickup)."""
+        return self.kind == self.Kind.PRODUCT
+
 
 class Redemption(models.Model):
     """A member's choice of a reward, paid with points. Made and cancelled only by
@@ -704,11 +738,22 @@ class Redemption(models.Model):
         FULFILLED = "fulfilled", _("Fulfilled")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Delivery(models.TextChoices):
+        NONE = "", _("Nothing to deliver")
+        POST = "post", _("Sent by post")
+        PICKUP = "pickup", _("Picked up in store")
+
     # member is indexed by the (member, reward, status) index and the key constraint.
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="redemptions", db_index=False
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        db_index=False,
     )
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    reward = models.ForeignKey(
+        Reward, verbose_name=_("reward"), on_delete=models.PROTECT, related_name="redemptions"
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -723,7 +768,29 @@ class Redemption(models.Model):
     fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # How a physical reward reaches the member (Reward.is_physical): by post to this address, or
+    # picked up in this store. Empty for everything else.
+    delivery = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery.choices, default="", blank=True
+    )
+    delivery_name = models.CharField(_("deliver to (name)"), max_length=150, blank=True)
+    delivery_address = models.CharField(_("street address"), max_length=200, blank=True)
+    delivery_postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    delivery_city = models.CharField(_("city"), max_length=80, blank=True)
+    pickup_store = models.ForeignKey(
+        Store,
+        verbose_name=_("pickup store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -743,6 +810,19 @@ class Redemption(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
                 name="rewards_redemption_cancelled_has_time",
+            ),
+            # Sent by post: a whole address. Picked up: a store. Neither: no store.
+            models.CheckConstraint(
+                condition=(
+                    Q(delivery="post")
+                    & ~Q(delivery_address="")
+                    & ~Q(delivery_postcode="")
+                    & ~Q(delivery_city="")
+                    & Q(pickup_store__isnull=True)
+                )
+                | (Q(delivery="pickup") & Q(pickup_store__isnull=False))
+                | (Q(delivery="") & Q(pickup_store__isnull=True)),
+                name="rewards_redemption_delivery_complete",
             ),
         ]
         permissions = [("cancel_redemption", _("Can cancel a redemption and return its points"))]
@@ -842,7 +922,9 @@ class TierBenefitAllowance(models.Model):
 class BenefitChoice(models.Model):
     """A benefit a member picked for the period starting on `period_start`."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="benefit_choices")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="benefit_choices"
+    )
     benefit = models.ForeignKey(
         Benefit, verbose_name=_("benefit"), on_delete=models.PROTECT, related_name="choices"
     )
@@ -907,7 +989,9 @@ class Badge(NameAndDescription, models.Model):
 class MemberBadge(models.Model):
     """A badge a member earned (once)."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="badges")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="badges"
+    )
     badge = models.ForeignKey(
         Badge, verbose_name=_("badge"), on_delete=models.PROTECT, related_name="awards"
     )
@@ -985,7 +1069,10 @@ class ChallengeCompletion(models.Model):
         Challenge, verbose_name=_("challenge"), on_delete=models.PROTECT, related_name="completions"
     )
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="challenge_completions"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="challenge_completions",
     )
     completed_at = models.DateTimeField(_("completed"), default=timezone.now)
 
@@ -1007,7 +1094,11 @@ class LeaderboardOptIn(models.Model):
     """A member who chose to appear on the leaderboard, under a display name they chose."""
 
     member = models.OneToOneField(
-        Member, primary_key=True, on_delete=models.CASCADE, related_name="leaderboard_optin"
+        Member,
+        verbose_name=_("member"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="leaderboard_optin",
     )
     display_name = models.CharField(_("display name"), max_length=30)
     created_at = models.DateTimeField(_("joined"), default=timezone.now)

@@ -16,13 +16,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from members.selectors.profiles import member_for_login
 from rewards.forms import CatalogueFilterForm, RedeemForm
+from rewards.models import Redemption, Reward
 from rewards.selectors.catalogue import (
+    delivery_last_address,
     redemption_list_for_member,
     reward_get_for_member,
     reward_list_for_member,
 )
+from rewards.selectors.earning_guide import earning_guide
 from rewards.selectors.ledger import points_entries, points_summary
-from rewards.services.redemptions import reward_redeem
+from rewards.services.redemptions import Delivery, reward_redeem
 
 PAGE_SIZE = 20
 
@@ -75,15 +78,71 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def reward_detail(request: HttpRequest, reward_id: int) -> HttpResponse:
+    """One reward with its picture, description and what it costs the member."""
+    member, response = _member_or_redirect(request)
+    if response:
+        return response
+    reward = reward_get_for_member(member=member, reward_id=reward_id, with_my_redemptions=True)
+    summary = points_summary(member=member)
+    return render(
+        request,
+        "rewards/detail.html",
+        {
+            "reward": reward,
+            "summary": summary,
+            "short": max(reward.points_cost - summary.balance, 0),
+        },
+    )
+
+
+def _redeem_initial(member, reward: Reward) -> dict:
+    initial: dict = {"key": uuid.uuid4().hex}
+    if reward.is_physical:
+        store = member.preferred_store
+        use_store = store is not None and store.is_active and not store.is_online
+        initial |= {
+            "delivery": Redemption.Delivery.PICKUP if use_store else Redemption.Delivery.POST,
+            "pickup_store": store if use_store else None,
+            "delivery_name": member.full_name,
+            "delivery_postcode": member.postcode,
+            "delivery_city": member.city,
+            "delivery_address": "",
+        }
+        # The street is not part of the profile: the address the member last had a reward sent
+        # to fills it in (and the rest, when they had it sent elsewhere).
+        last = delivery_last_address(member=member)
+        if last:
+            initial |= last
+    return initial
+
+
+def _delivery_from(form: RedeemForm, reward: Reward) -> Delivery | None:
+    if not reward.is_physical or not form.cleaned_data.get("delivery"):
+        return None
+    data = form.cleaned_data
+    return Delivery(
+        method=data["delivery"],
+        name=data["delivery_name"],
+        address=data["delivery_address"],
+        postcode=data["delivery_postcode"],
+        city=data["delivery_city"],
+        store=data["pickup_store"],
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def redeem(request: HttpRequest, reward_id: int) -> HttpResponse:
-    """GET: what the member is about to spend, and a confirm button. POST: redeem it."""
+    """GET: what the member is about to spend (and, for a physical reward, how they want it),
+    and a confirm button. POST: redeem it."""
     member, response = _member_or_redirect(request)
     if response:
         return response
     reward = reward_get_for_member(member=member, reward_id=reward_id)
     summary = points_summary(member=member)
-    form = RedeemForm(request.POST or None, initial={"key": uuid.uuid4().hex})
+    form = RedeemForm(request.POST or None, initial=_redeem_initial(member, reward))
     if request.method == "POST" and form.is_valid():
         try:
             redemption = reward_redeem(
@@ -91,6 +150,7 @@ def redeem(request: HttpRequest, reward_id: int) -> HttpResponse:
                 reward=reward,
                 idempotency_key=f"portal:{form.cleaned_data['key']}",
                 actor=request.user,
+                delivery=_delivery_from(form, reward),
             )
         except ValidationError as error:
             messages.error(request, error.messages[0])
@@ -123,3 +183,13 @@ def vouchers(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(request, "rewards/vouchers.html", {"page": page})
+
+
+@login_required
+@require_GET
+def earn(request: HttpRequest) -> HttpResponse:
+    """How to earn points, generated from the rules in force (rewards.selectors.earning_guide)."""
+    member, response = _member_or_redirect(request)
+    if response:
+        return response
+    return render(request, "rewards/earn.html", {"guide": earning_guide(member=member)})

@@ -57,6 +57,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # --- Club identity ---------------------------------------------------------------------------
 CLUB_NAME = env("CLUB_NAME", default="Lojal")
 CLUB_LOGO = env("CLUB_LOGO", default="img/logo.svg")  # a path under static/, or an absolute URL
+# portal (issue 11): the brand colour of e-mails, and the portal's public address (links and the
+# logo in e-mails; empty: e-mails show the club name without the logo).
+CLUB_COLOR = env("CLUB_COLOR", default="#0b4a44")
+PORTAL_URL = env("PORTAL_URL", default="")
 
 # --- Applications ----------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -233,6 +237,8 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:home"
 
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+# portal (issue 11): sign-up asks the first name, the consents (unticked) and the terms.
+ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupExtraForm"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -304,6 +310,8 @@ TIME_ZONE = env("TIME_ZONE", default="Europe/Stockholm")
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# portal (issue 11): English dates day-first (config/formats/en), never US month-first.
+FORMAT_MODULE_PATH = ["config.formats"]
 LANGUAGE_COOKIE_NAME = "lojal_language"
 LANGUAGE_COOKIE_SECURE = False
 LANGUAGE_COOKIE_HTTPONLY = True

@@ -7,3 +7,4 @@ from . import purchases  # noqa: F401
 from . import imports  # noqa: F401
 from . import gdpr  # noqa: F401
 from . import segments  # noqa: F401
+from . import club_pages  # noqa: F401

@@ -179,3 +179,33 @@ def consent_text_publish(
         details={"purpose": purpose, "version": text.version},
     )
     return text
+
+
+def member_signup_consents_give(
+    *, member: Member, user: User, request=None, purposes: list[str] | tuple[str, ...] = ()
+) -> None:
+    """At sign-up: record the acceptance of the membership terms and privacy notice (which
+    versions: the pages' last change) in the audit log, and grant the marketing consents the new
+    member ticked, each with its current text, from the portal (any consent bonus follows)."""
+    from core.services import client_ip
+    from members.models import ClubPage
+
+    pages = {page.kind: page.updated_at.isoformat() for page in ClubPage.objects.all()}
+    with transaction.atomic():
+        audit_log(
+            action="member.terms_accepted",
+            actor=user,
+            target=member,
+            request=request,
+            details={"pages": pages},
+        )
+        for purpose in purposes:
+            if purpose in (ConsentPurpose.EMAIL_MARKETING, ConsentPurpose.SMS_MARKETING):
+                consent_set(
+                    member=member,
+                    purpose=purpose,
+                    granted=True,
+                    source=ConsentEvent.Source.PORTAL,
+                    actor=user,
+                    ip_address=client_ip(request) if request is not None else None,
+                )

@@ -57,7 +57,7 @@ from core.email import outgoing_emails_forget, outgoing_emails_to
 from core.models import AuditLogEntry, IdempotencyKey
 from core.services import audit_log
 from members.csvutil import csv_bytes
-from members.gdpr import gdpr_erasers, gdpr_exporters
+from members.gdpr import gdpr_erasers, gdpr_exporter_description, gdpr_exporters
 from members.models import (
     ConsentEvent,
     ConsentPurpose,
@@ -273,9 +273,10 @@ def _readme(member: Member, extra: list[str]) -> str:
             + gettext("the e-mail the club sent you or is about to send: when, and the subject."),
         ]
         for name in extra:
+            description = gdpr_exporter_description(name)
             parts.append(
                 f"{name}.csv — "
-                + gettext("your data from the club's %(part)s.") % {"part": name.replace("_", " ")}
+                + (str(description) if description else gettext("more of your data at the club."))
             )
         parts += [
             "",

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import DefaultPagination
 from core.idempotency import HEADER, idempotent
-from members.models import Member
+from members.models import Member, Store
 from members.selectors.profiles import member_for_login
 from rewards.models import PointsEntry, Reward
 from rewards.selectors.catalogue import (
@@ -21,7 +21,7 @@ from rewards.selectors.catalogue import (
     reward_list_for_member,
 )
 from rewards.selectors.ledger import points_entries, points_summary
-from rewards.services.redemptions import reward_redeem
+from rewards.services.redemptions import Delivery, reward_redeem
 
 # Refusals that would reveal a reward the member cannot see (the catalogue does not list it).
 HIDDEN_REFUSALS = frozenset({"reward_expired", "reward_not_yet", "wrong_tier", "not_in_segment"})
@@ -150,10 +150,39 @@ class RewardListApi(APIView):
 
 class RewardRedeemApi(APIView):
     """POST: spend points on a reward. Requires an Idempotency-Key header: the same key
-    returns the same redemption, once."""
+    returns the same redemption, once. A physical reward (kind "product") needs a delivery in
+    the body: {"delivery": "post", "name", "address", "postcode", "city"} or
+    {"delivery": "pickup", "pickup_store": "<store code>"}; other rewards need no body."""
+
+    class DeliveryInput(serializers.Serializer):
+        delivery = serializers.ChoiceField(choices=["post", "pickup"])
+        name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+        address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        postcode = serializers.CharField(required=False, allow_blank=True, max_length=10)
+        city = serializers.CharField(required=False, allow_blank=True, max_length=80)
+        pickup_store = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+    @staticmethod
+    def _delivery(request: Request) -> Delivery | None:
+        if not request.data:
+            return None  # the hot path: a voucher, no body to read
+        given = RewardRedeemApi.DeliveryInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        store = None
+        if data.get("pickup_store"):
+            store = Store.objects.filter(code=data["pickup_store"], is_active=True).first()
+        return Delivery(
+            method=data["delivery"],
+            name=data.get("name", ""),
+            address=data.get("address", ""),
+            postcode=data.get("postcode", ""),
+            city=data.get("city", ""),
+            store=store,
+        )
 
     @extend_schema(
-        request=None,
+        request=DeliveryInput,
         parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=True)],
         responses={201: RedemptionOutput},
     )
@@ -169,7 +198,11 @@ class RewardRedeemApi(APIView):
         try:
             # The service reads the reward fresh inside its transaction: only the id is needed.
             redemption = reward_redeem(
-                member=member, reward=Reward(pk=reward_id), idempotency_key=key, actor=request.user
+                member=member,
+                reward=Reward(pk=reward_id),
+                idempotency_key=key,
+                actor=request.user,
+                delivery=self._delivery(request),
             )
         except Reward.DoesNotExist:
             raise NotFound from None

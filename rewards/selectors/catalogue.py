@@ -68,9 +68,21 @@ def reward_list_for_member(
     return queryset
 
 
-def reward_get_for_member(*, member: Member, reward_id: int) -> Reward:
-    """One reward `member` may see, or Http404."""
-    reward = Reward.objects.filter(reward_visible_q(member=member), pk=reward_id).first()
+def reward_get_for_member(
+    *, member: Member, reward_id: int, with_my_redemptions: bool = False
+) -> Reward:
+    """One reward `member` may see, or Http404; with `my_redemptions` (not cancelled) when
+    asked for."""
+    queryset = Reward.objects.filter(reward_visible_q(member=member), pk=reward_id)
+    if with_my_redemptions:
+        queryset = queryset.annotate(
+            my_redemptions=Count(
+                "redemptions",
+                filter=Q(redemptions__member=member)
+                & ~Q(redemptions__status=Redemption.Status.CANCELLED),
+            )
+        )
+    reward = queryset.first()
     if reward is None:
         raise Http404
     return reward
@@ -79,6 +91,16 @@ def reward_get_for_member(*, member: Member, reward_id: int) -> Reward:
 def redemption_list_for_member(*, member: Member) -> QuerySet[Redemption]:
     return (
         Redemption.objects.filter(member=member)
-        .select_related("reward")
+        .select_related("reward", "pickup_store")
         .order_by("-created_at", "-id")
+    )
+
+
+def delivery_last_address(*, member: Member) -> dict[str, str] | None:
+    """The address the member last had a reward sent to, as RedeemForm initial data."""
+    return (
+        Redemption.objects.filter(member=member, delivery=Redemption.Delivery.POST)
+        .order_by("-created_at", "-id")
+        .values("delivery_name", "delivery_address", "delivery_postcode", "delivery_city")
+        .first()
     )

@@ -1,27 +1,28 @@
 """Redeeming rewards: one service, one transaction. Eligibility, limits, stock, the oldest-lot-
-first debit, the redemption with its voucher code and the confirmation e-mail (into the outbox,
-sent after commit) all happen together or not at all. Cancelling returns the points and the
-stock."""
+first debit, the redemption with its voucher code (and, for a physical reward, how it reaches the
+member: by post or picked up in a store) and the confirmation e-mail (into the outbox, sent after
+commit) all happen together or not at all. Cancelling returns the points and the stock."""
 
 from __future__ import annotations
 
 import datetime
 import secrets
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from core.branded_email import render_branded_email
 from core.email import email_send_later
 from core.services import audit_log
-from members.models import Member, Segment
+from members.models import Member, Segment, Store
 from rewards.models import PointsAccount, PointsEntry, Redemption, Reward
 from rewards.targeting import member_in_segment
 
@@ -58,7 +59,65 @@ REFUSALS = {
     "too_few_points": _("Not enough points: %(needed)d needed, %(balance)d available."),
     "out_of_stock": _("This reward is out of stock."),
     "key_conflict": _("This idempotency key was already used for another reward."),
+    "delivery_missing": _(
+        "Tell us how you want to get this reward: an address to send it to, or a store to pick "
+        "it up from."
+    ),
+    "delivery_address_missing": _(
+        "Please give the whole delivery address: name, street address, postcode and city."
+    ),
+    "pickup_store_missing": _("Please choose the store where you want to pick it up."),
 }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a physical reward reaches the member: `method` "post" (with name, address, postcode
+    and city) or "pickup" (with an active store)."""
+
+    method: str
+    name: str = ""
+    address: str = ""
+    postcode: str = ""
+    city: str = ""
+    store: Store | None = None
+
+
+def delivery_clean(delivery: Delivery | None) -> Delivery | None:
+    """The delivery with its text trimmed, or ValidationError (code and a message for the
+    member) when it is incomplete. Raised before anything is written."""
+    if delivery is None:
+        return None
+    if delivery.method == Redemption.Delivery.POST:
+        cleaned = Delivery(
+            method=delivery.method,
+            name=" ".join(delivery.name.split())[:150],
+            address=" ".join(delivery.address.split())[:200],
+            postcode=" ".join(delivery.postcode.split())[:10],
+            city=" ".join(delivery.city.split())[:80],
+        )
+        if not (cleaned.name and cleaned.address and cleaned.postcode and cleaned.city):
+            raise _refusal("delivery_address_missing")
+        return cleaned
+    if delivery.method == Redemption.Delivery.PICKUP:
+        if delivery.store is None or not delivery.store.is_active:
+            raise _refusal("pickup_store_missing")
+        return Delivery(method=delivery.method, store=delivery.store)
+    raise _refusal("delivery_missing")
+
+
+def _delivery_fields(reward: Reward, delivery: Delivery | None) -> dict[str, Any]:
+    """The redemption's delivery columns: empty unless the reward is physical."""
+    if delivery is None or not reward.is_physical:
+        return {}
+    return {
+        "delivery": delivery.method,
+        "delivery_name": delivery.name,
+        "delivery_address": delivery.address,
+        "delivery_postcode": delivery.postcode,
+        "delivery_city": delivery.city,
+        "pickup_store": delivery.store,
+    }
 
 
 def _refusal(code: str, **params: Any) -> ValidationError:
@@ -84,26 +143,26 @@ def reward_check_visible(
         raise _refusal("not_in_segment")
 
 
-def _confirmation_email(redemption: Redemption, member: Member) -> None:
+def _confirmation_email(
+    redemption: Redemption, member: Member, delivery: Delivery | None = None
+) -> None:
+    """The confirmation, in the club's branded layout and the member's language, into the
+    outbox (sent after commit)."""
     if not member.email:
         return
-    with translation.override(member.language):
-        reward = redemption.reward
-        lines = [
-            gettext("Thank you! You have chosen %(reward)s for %(points)d points.")
-            % {"reward": reward.name, "points": redemption.points},
-            gettext("Your code: %(code)s") % {"code": redemption.voucher_code},
-        ]
-        if redemption.voucher_valid_until:
-            lines.append(
-                gettext("Valid until %(date)s.")
-                % {"date": redemption.voucher_valid_until.isoformat()}
-            )
-        message = EmailMessage(
-            subject=gettext("Your reward: %(reward)s") % {"reward": reward.name},
-            body="\n\n".join(lines) + "\n",
-            to=[member.email],
-        )
+    message = render_branded_email(
+        "rewards/email/redemption",
+        {
+            "member": member,
+            "reward": redemption.reward,
+            "redemption": redemption,
+            # Only a delivery that was stored (a physical reward's): the reward's kind is not
+            # loaded on the database path, the redemption's delivery is whenever one was given.
+            "delivery": delivery if delivery is not None and redemption.delivery else None,
+        },
+        member.language,
+        to=[member.email],
+    )
     email_send_later(message)
 
 
@@ -119,13 +178,19 @@ REDEEM_KEY_MAX_LENGTH = 160
 
 
 def reward_redeem(
-    *, member: Member, reward: Reward, idempotency_key: Any, actor=None
+    *,
+    member: Member,
+    reward: Reward,
+    idempotency_key: Any,
+    actor=None,
+    delivery: Delivery | None = None,
 ) -> Redemption:
     """`member` spends points on `reward`. Once per idempotency key: a repeated key returns the
-    first redemption, unchanged. Refusals (not eligible, over the limit, too few points, out of
-    stock) raise ValidationError with a message for the member and write nothing. The reward is
-    read afresh inside the transaction (only `reward.pk` is used): Reward.DoesNotExist when it
-    is gone.
+    first redemption, unchanged. Refusals (not eligible, no or an incomplete delivery for a
+    physical reward, over the limit, too few points, out of stock) raise ValidationError with a
+    message for the member and write nothing. The reward is read afresh inside the transaction
+    (only `reward.pk` is used): Reward.DoesNotExist when it is gone. `delivery` is kept only for
+    a physical reward (Reward.is_physical), which needs one.
 
     On PostgreSQL this is one call of the database function rewards_redeem (migration 0006);
     reward_redeem_orm is the same service through the ORM, used on SQLite and kept as the
@@ -135,13 +200,18 @@ def reward_redeem(
         raise TypeError("member must be a saved members.Member.")
     if not isinstance(reward.pk, int) or not 0 < reward.pk < 2**63:
         raise Reward.DoesNotExist  # no such id can exist; the database function takes a bigint
+    delivery = delivery_clean(delivery)
     if redeem_in_database():
-        return _reward_redeem_in_database(member=member, reward_id=reward.pk, key=key, actor=actor)
-    return reward_redeem_orm(member=member, reward=reward, key=key, actor=actor)
+        return _reward_redeem_in_database(
+            member=member, reward_id=reward.pk, key=key, actor=actor, delivery=delivery
+        )
+    return reward_redeem_orm(member=member, reward=reward, key=key, actor=actor, delivery=delivery)
 
 
-def reward_redeem_orm(*, member: Member, reward: Reward, key: str, actor=None) -> Redemption:
-    """reward_redeem through the ORM (`key` already cleaned)."""
+def reward_redeem_orm(
+    *, member: Member, reward: Reward, key: str, actor=None, delivery: Delivery | None = None
+) -> Redemption:
+    """reward_redeem through the ORM (`key` and `delivery` already cleaned)."""
     now = timezone.now()
     with transaction.atomic():
         account = account_lock(member=member, create=False)
@@ -158,6 +228,8 @@ def reward_redeem_orm(*, member: Member, reward: Reward, key: str, actor=None) -
             Reward.objects.select_related("segment").prefetch_related("tiers").get(pk=reward.pk)
         )
         reward_check_visible(member=member, reward=reward, account=account, now=now)
+        if reward.is_physical and delivery is None:
+            raise _refusal("delivery_missing")
         if reward.per_member_limit is not None:
             taken = (
                 Redemption.objects.filter(member=member, reward=reward)
@@ -206,8 +278,9 @@ def reward_redeem_orm(*, member: Member, reward: Reward, key: str, actor=None) -
             idempotency_key=key,
             entry=entry,
             created_at=now,
+            **_delivery_fields(reward, delivery),
         )
-        _confirmation_email(redemption, member)
+        _confirmation_email(redemption, member, delivery)
     return redemption
 
 
@@ -230,11 +303,14 @@ class _Outcome(NamedTuple):
 
 
 _REDEEMED = ("redeemed", "existing")  # the outcomes that come with a redemption
-_REDEEM_SQL = "SELECT * FROM rewards_redeem(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_REDEEM_SQL = (
+    "SELECT * FROM rewards_redeem(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    "%s, %s)"
+)
 
 
 def _reward_redeem_in_database(
-    *, member: Member, reward_id: int, key: str, actor=None
+    *, member: Member, reward_id: int, key: str, actor=None, delivery: Delivery | None = None
 ) -> Redemption:
     """reward_redeem as one call of rewards_redeem(). The function refuses before it writes
     anything; for a reward limited to a segment, or when some of the member's lots are past their
@@ -253,6 +329,14 @@ def _reward_redeem_in_database(
         now,
         today,
     ]
+    delivery_args = [
+        delivery.method if delivery else "",
+        delivery.name if delivery else "",
+        delivery.address if delivery else "",
+        delivery.postcode if delivery else "",
+        delivery.city if delivery else "",
+        delivery.store.pk if delivery and delivery.store else None,
+    ]
     segment_ok: bool | None = None
     # No savepoint: the function refuses before it writes, so a refusal (raised once the block
     # is left) leaves the caller's transaction as it was. Only the expiry, which writes before
@@ -260,7 +344,7 @@ def _reward_redeem_in_database(
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
 
         def call(lots_expired: bool = False) -> _Outcome:
-            cursor.execute(_REDEEM_SQL, [*args, segment_ok, lots_expired])
+            cursor.execute(_REDEEM_SQL, [*args, segment_ok, lots_expired, *delivery_args])
             return _Outcome(*cursor.fetchone())
 
         row = call()
@@ -277,15 +361,17 @@ def _reward_redeem_in_database(
                 transaction.savepoint_commit(savepoint)
             else:
                 transaction.savepoint_rollback(savepoint)
-        redemption = _redemption_from(row, member=member, key=key)
+        redemption = _redemption_from(row, member=member, key=key, delivery=delivery)
         if redemption is not None and row.outcome == "redeemed":
-            _confirmation_email(redemption, member)
+            _confirmation_email(redemption, member, delivery)
     if redemption is None:
         raise _refusal_from(row)
     return redemption
 
 
-def _redemption_from(row: _Outcome, *, member: Member, key: str) -> Redemption | None:
+def _redemption_from(
+    row: _Outcome, *, member: Member, key: str, delivery: Delivery | None
+) -> Redemption | None:
     if row.outcome not in _REDEEMED:
         return None
     reward = Reward.from_db(
@@ -305,7 +391,22 @@ def _redemption_from(row: _Outcome, *, member: Member, key: str) -> Redemption |
         "entry_id": row.entry_id,
         "created_at": row.created_at,
     }
+    # The function stores the delivery only for a product, and the reward's kind is not
+    # returned: when a delivery was given, the stored one is read back (one query; the API's hot
+    # path gives none). Otherwise the delivery fields stay deferred, loaded if ever used.
+    if delivery is not None:
+        stored = Redemption.objects.filter(pk=row.redemption_id).values(
+            "delivery",
+            "delivery_name",
+            "delivery_address",
+            "delivery_postcode",
+            "delivery_city",
+            "pickup_store_id",
+        )[0]
+        loaded |= stored
     redemption = Redemption.from_db(connection.alias, list(loaded), list(loaded.values()))
+    if delivery is not None and delivery.store is not None and redemption.pickup_store_id:
+        redemption.pickup_store = delivery.store
     redemption.reward = reward
     redemption.member = member
     return redemption

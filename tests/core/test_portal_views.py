@@ -377,3 +377,22 @@ def test_admin_shows_the_club_name_and_a_way_back(client, staff_user):
     assert f"{settings.CLUB_NAME} administration" in content
     assert "Back to the Lojal portal" in content
     assert " style=" not in content.split('id="branding"')[1].split("</div>")[0]
+
+
+def test_the_header_switch_and_the_profiles_language_are_one_setting(client):
+    # given a member whose login and member speak English
+    from tests.members.factories import MemberFactory
+
+    user = UserFactory(language="en")
+    member = MemberFactory(user=user, email=user.email, language="en")
+    client.force_login(user)
+
+    # when they switch to Swedish in the header
+    client.post(reverse("members:language-set"), {"language": "sv", "next": "/"})
+
+    # then the login and the member (their profile, e-mail and SMS language) both speak Swedish
+    user.refresh_from_db()
+    member.refresh_from_db()
+    assert (user.language, member.language) == ("sv", "sv")
+    profile = client.get(reverse("members:profile")).content.decode()
+    assert '<option value="sv" selected>' in profile

@@ -162,6 +162,7 @@ def test_signup_creates_the_user_and_mails_a_verification_link(
                 "email": " Ny.Medlem@Example.SE ",
                 "password1": PASSWORD,
                 "password2": PASSWORD,
+                "accept_terms": "on",
             },
         )
 
@@ -209,7 +210,13 @@ def test_following_the_verification_link_verifies_and_lets_the_member_in(
     # given a sign-up and its verification e-mail
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            SIGNUP, {"email": "kim@example.se", "password1": PASSWORD, "password2": PASSWORD}
+            SIGNUP,
+            {
+                "email": "kim@example.se",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_terms": "on",
+            },
         )
     link = next(
         line.strip() for line in mail.outbox[0].body.splitlines() if "/confirm-email/" in line
@@ -236,7 +243,12 @@ def test_signup_with_another_spelling_of_an_existing_address_creates_no_second_u
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             SIGNUP,
-            {"email": " Medlem@Example.SE ", "password1": PASSWORD, "password2": PASSWORD},
+            {
+                "email": " Medlem@Example.SE ",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_terms": "on",
+            },
         )
 
     # then no second user is made and the password is untouched; allauth's enumeration
@@ -262,7 +274,13 @@ def test_signup_with_an_existing_address_is_refused_on_the_form_without_enumerat
 
     # when someone signs up with another spelling of that address
     response = client.post(
-        SIGNUP, {"email": " Medlem@Example.SE ", "password1": PASSWORD, "password2": PASSWORD}
+        SIGNUP,
+        {
+            "email": " Medlem@Example.SE ",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "accept_terms": "on",
+        },
     )
 
     # then the form says so, and no second user is made

@@ -221,3 +221,18 @@ def test_the_members_email_is_exported_and_erased_from_the_outbox(registry):
     assert list(OutgoingEmail.objects.values_list("subject", flat=True)) == ["Till någon annan"]
     entry = AuditLogEntry.objects.get(action="member.erase", target_id=str(member.pk))
     assert entry.details["emails_deleted"] == 2
+
+
+def test_the_readme_describes_every_file_in_the_members_language():
+    # issue 11: the other apps' files are described in Swedish too, never by their English names
+    import io
+    import zipfile
+
+    from members.services.gdpr import member_export_zip
+    from tests.members.factories import MemberFactory
+
+    member = MemberFactory(language="sv")
+    archive = zipfile.ZipFile(io.BytesIO(member_export_zip(member=member)))
+    readme = archive.read("README.txt").decode("utf-8")
+    assert "tier changes" not in readme and "data from the club's" not in readme
+    assert "när din nivå ändrades" in readme

@@ -16,7 +16,8 @@ SIGNUP = "/accounts/signup/"
 def _sign_up(client, email: str, capture) -> None:
     with capture(execute=True):
         response = client.post(
-            SIGNUP, {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+            SIGNUP,
+            {"email": email, "password1": PASSWORD, "password2": PASSWORD, "accept_terms": "on"},
         )
     assert response.status_code == 302
 

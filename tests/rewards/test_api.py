@@ -119,3 +119,30 @@ def test_the_schema_documents_the_endpoints(api_client, staff_user):
     schema = api_client.get("/api/schema/").content.decode()
     for path in ["/api/v1/points/", "/api/v1/rewards/{reward_id}/redeem/", "/api/v1/redemptions/"]:
         assert path in schema
+
+
+def test_redeeming_a_physical_reward_over_the_api_needs_a_delivery(member_api_client, member):
+    # issue 11: a product is sent or picked up; without a delivery it is refused, nothing written
+    from members.models import Store
+    from rewards.models import Redemption
+
+    reward = RewardFactory(points_cost=10, kind="product")
+    store = Store.objects.create(code="sthlm", name="Butiken Stockholm")
+    url = f"/api/v1/rewards/{reward.pk}/redeem/"
+
+    refused = member_api_client.post(url, HTTP_IDEMPOTENCY_KEY="d1")
+    assert refused.status_code == 400 and refused.json()["code"] == "delivery_missing"
+    no_address = member_api_client.post(
+        url, {"delivery": "post", "name": "Maja"}, format="json", HTTP_IDEMPOTENCY_KEY="d2"
+    )
+    assert no_address.json()["code"] == "delivery_address_missing"
+    assert not Redemption.objects.exists()
+
+    done = member_api_client.post(
+        url,
+        {"delivery": "pickup", "pickup_store": "sthlm"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="d3",
+    )
+    assert done.status_code == 201
+    assert Redemption.objects.get().pickup_store_id == store.pk

@@ -310,7 +310,12 @@ def test_signing_up_with_a_referral_link_records_the_referrer(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/accounts/signup/",
-            {"email": "van@example.se", "password1": PASSWORD, "password2": PASSWORD},
+            {
+                "email": "van@example.se",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_terms": "on",
+            },
         )
 
     assert response.status_code == 302
@@ -324,7 +329,12 @@ def test_an_unknown_referral_code_is_ignored(client, django_capture_on_commit_ca
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/accounts/signup/",
-            {"email": "ny@example.se", "password1": PASSWORD, "password2": PASSWORD},
+            {
+                "email": "ny@example.se",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_terms": "on",
+            },
         )
 
     assert Member.objects.get(user__email="ny@example.se").referred_by is None
