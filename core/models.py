@@ -42,6 +42,8 @@ class AuditLogEntry(models.Model):
         verbose_name_plural = _("audit log")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id", "-created_at"])]
+        # The back office's Settings group (technical tables): club admins only.
+        permissions = [("view_settings", _("Can see the back office's settings"))]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

@@ -9,7 +9,12 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from core.navigation import portal_nav_register
 
-        from . import receivers  # noqa: F401  (connects the allauth sign-up receivers)
+        from . import (
+            integrations,
+            receivers,  # noqa: F401  (connects the allauth sign-up receivers)
+        )
+
+        integrations.register()
 
         portal_nav_register(label=_("Profile"), url_name="members:profile", order=20)
         portal_nav_register(label=_("Consents"), url_name="members:preferences", order=30)

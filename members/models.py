@@ -314,7 +314,9 @@ class ConsentEvent(models.Model):
         STAFF = "staff", _("Staff")
         API = "api", _("API")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_events")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consent_events"
+    )
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
     granted = models.BooleanField(_("granted"))
     text = models.ForeignKey(
@@ -366,7 +368,9 @@ class Purchase(models.Model):
         ONLINE = "online", _("Online")
         STORE = "store", _("In store")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="purchases")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="purchases"
+    )
     purchased_at = models.DateTimeField(_("when"), db_index=True)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="SEK")
@@ -421,7 +425,9 @@ class Purchase(models.Model):
 
 
 class PurchaseLine(models.Model):
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    purchase = models.ForeignKey(
+        Purchase, verbose_name=_("purchase"), on_delete=models.CASCADE, related_name="lines"
+    )
     product = models.CharField(_("product"), max_length=200)
     category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3, default=1)
@@ -445,7 +451,11 @@ class MemberScore(models.Model):
         BOTH = "both", _("Both")
 
     member = models.OneToOneField(
-        Member, primary_key=True, on_delete=models.CASCADE, related_name="score"
+        Member,
+        verbose_name=_("member"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="score",
     )
     computed_at = models.DateTimeField(_("computed"))
     first_purchase_at = models.DateTimeField(_("first purchase"), null=True, blank=True)
@@ -513,7 +523,12 @@ class Segment(models.Model):
     description = models.TextField(_("description"), blank=True)
     rules = models.JSONField(_("rules"), default=dict)
     created_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -530,12 +545,21 @@ class Segment(models.Model):
 class SegmentSnapshot(models.Model):
     """The members of a segment at one moment, frozen."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots")
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), on_delete=models.CASCADE, related_name="snapshots"
+    )
     rules = models.JSONField(_("rules at the time"))
     member_count = models.PositiveIntegerField(_("members"))
-    members = models.ManyToManyField(Member, related_name="+", blank=True)
+    members = models.ManyToManyField(
+        Member, verbose_name=_("members"), related_name="+", blank=True
+    )
     created_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("frozen at"), auto_now_add=True)
 

@@ -291,7 +291,74 @@ def leaderboard_export(*, member: Member) -> list[dict[str, Any]]:
     ]
 
 
+# --- The back office (core.dashboard): groups, tiles and the till ---------------------------------
+
+BACKOFFICE_MODELS = {
+    "loyalty": [
+        "rewards.PointsAccount",
+        "rewards.Redemption",
+        "rewards.Reward",
+        "rewards.Tier",
+        "rewards.EarningRule",
+        "rewards.BonusPeriod",
+        "rewards.ActivityRule",
+        "rewards.Benefit",
+        "rewards.TierBenefitAllowance",
+        "rewards.BenefitChoice",
+        "rewards.PointsEntry",
+        "rewards.TierChange",
+    ],
+    "club_life": [
+        "rewards.Badge",
+        "rewards.MemberBadge",
+        "rewards.Challenge",
+        "rewards.ChallengeCompletion",
+        "rewards.LeaderboardOptIn",
+    ],
+    "settings": ["rewards.PointsLot"],
+}
+LEDGER_PERMISSION = "rewards.view_pointsentry"  # marketers and club admins, not the till
+
+
+def _till_view(request, *args, **kwargs):
+    from rewards.admin.till import till_view  # the admin layer, loaded when first used
+
+    return till_view(request, *args, **kwargs)
+
+
+def register_backoffice() -> None:
+    from core.dashboard import (
+        backoffice_model_register,
+        backoffice_page_register,
+        dashboard_tile_register,
+    )
+    from rewards import dashboard
+
+    for group, models in BACKOFFICE_MODELS.items():
+        for order, model in enumerate(models):
+            backoffice_model_register(model=model, group=group, order=10 * (order + 1))
+    backoffice_page_register(
+        key="till",
+        title=_("Till"),
+        group="members",
+        view=_till_view,
+        permission="rewards.use_till",
+        order=1,
+        landing=True,
+    )
+    for order, (key, title, group, data) in enumerate(dashboard.TILES):
+        dashboard_tile_register(
+            key=key,
+            title=title,
+            group=group,
+            data=data,
+            permission=LEDGER_PERMISSION,
+            order=10 * (order + 1),
+        )
+
+
 def register() -> None:
+    register_backoffice()
     register_segment_fields()
     timeline_provider_register(points_timeline)
     timeline_provider_register(redemptions_timeline)

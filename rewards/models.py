@@ -114,7 +114,11 @@ class PointsAccount(models.Model):
     the member's points."""
 
     member = models.OneToOneField(
-        Member, primary_key=True, on_delete=models.PROTECT, related_name="points_account"
+        Member,
+        verbose_name=_("member"),
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="points_account",
     )
     balance = models.IntegerField(_("balance"), default=0)
     debt = models.IntegerField(
@@ -179,7 +183,11 @@ class PointsEntry(models.Model):
     # (member by rewards_entry_member_time, cause_type by rewards_entry_cause, and the key's
     # uniqueness by a constraint, without the LIKE index a unique field gets on PostgreSQL).
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="points_entries", db_index=False
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="points_entries",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     amount = models.IntegerField(_("points"))
@@ -193,6 +201,7 @@ class PointsEntry(models.Model):
     reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
     cause_type = models.ForeignKey(
         ContentType,
+        verbose_name=_("cause type"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -231,6 +240,8 @@ class PointsEntry(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["member", "-created_at", "-id"], name="rewards_entry_member_time"),
+            # The dashboard's points per week (time-ordered inserts: always the rightmost page).
+            models.Index(fields=["created_at"], name="rewards_entry_time"),
             models.Index(fields=["cause_type", "cause_id"], name="rewards_entry_cause"),
         ]
         constraints = [
@@ -284,7 +295,9 @@ class PointsLot(models.Model):
     """Points credited together (one earning, an adjustment, points returned by a cancellation),
     spent oldest-first and expiring after `expires_on` (the last day they may be spent)."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_lots")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="points_lots"
+    )
     entry = models.OneToOneField(
         PointsEntry, on_delete=models.PROTECT, related_name="lot", verbose_name=_("credited by")
     )
@@ -324,9 +337,15 @@ class PointsLotDraw(models.Model):
 
     # entry is indexed by rewards_draw_entry_lot_uniq (entry first).
     entry = models.ForeignKey(
-        PointsEntry, on_delete=models.PROTECT, related_name="draws", db_index=False
+        PointsEntry,
+        verbose_name=_("entry"),
+        on_delete=models.PROTECT,
+        related_name="draws",
+        db_index=False,
     )
-    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="draws")
+    lot = models.ForeignKey(
+        PointsLot, verbose_name=_("lot"), on_delete=models.PROTECT, related_name="draws"
+    )
     amount = models.IntegerField(_("points"))
 
     class Meta:
@@ -351,12 +370,24 @@ class TierChange(models.Model):
         KEPT = "kept", _("Yearly review: tier kept")
         STAFF = "staff", _("Changed by staff")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="tier_changes")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="tier_changes"
+    )
     from_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Tier,
+        verbose_name=_("from tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     to_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Tier,
+        verbose_name=_("to tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     points_12m = models.IntegerField(_("points earned, 12 months"))
@@ -660,6 +691,13 @@ class Reward(NameAndDescription, models.Model):
     voucher_valid_days = models.PositiveIntegerField(
         _("voucher valid for (days)"), null=True, blank=True
     )
+    stores = models.ManyToManyField(
+        Store,
+        verbose_name=_("used in stores"),
+        blank=True,
+        related_name="+",
+        help_text=_("Stores where its voucher can be used at the till. None chosen: every store."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     order = models.IntegerField(_("order"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -706,9 +744,15 @@ class Redemption(models.Model):
 
     # member is indexed by the (member, reward, status) index and the key constraint.
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="redemptions", db_index=False
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        db_index=False,
     )
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    reward = models.ForeignKey(
+        Reward, verbose_name=_("reward"), on_delete=models.PROTECT, related_name="redemptions"
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -723,14 +767,34 @@ class Redemption(models.Model):
     fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(
+        _("reason for cancelling"), max_length=255, blank=True, db_default=""
+    )
+    used_in_store = models.ForeignKey(
+        Store,
+        verbose_name=_("used in store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Where the voucher was used at the till."),
     )
 
     class Meta:
         verbose_name = _("redemption")
         verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["member", "reward", "status"])]
+        indexes = [
+            models.Index(fields=["member", "reward", "status"]),
+            models.Index(fields=["created_at"], name="rewards_redemption_time"),
+        ]
         constraints = [
             # A constraint rather than unique=True: no LIKE index beside it on PostgreSQL.
             models.UniqueConstraint(fields=["voucher_code"], name="rewards_redemption_code_uniq"),
@@ -745,7 +809,10 @@ class Redemption(models.Model):
                 name="rewards_redemption_cancelled_has_time",
             ),
         ]
-        permissions = [("cancel_redemption", _("Can cancel a redemption and return its points"))]
+        permissions = [
+            ("cancel_redemption", _("Can cancel a redemption and return its points")),
+            ("use_till", _("Can serve members at the till")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.voucher_code} ({self.get_status_display()})"
@@ -842,7 +909,9 @@ class TierBenefitAllowance(models.Model):
 class BenefitChoice(models.Model):
     """A benefit a member picked for the period starting on `period_start`."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="benefit_choices")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="benefit_choices"
+    )
     benefit = models.ForeignKey(
         Benefit, verbose_name=_("benefit"), on_delete=models.PROTECT, related_name="choices"
     )
@@ -907,7 +976,9 @@ class Badge(NameAndDescription, models.Model):
 class MemberBadge(models.Model):
     """A badge a member earned (once)."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="badges")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="badges"
+    )
     badge = models.ForeignKey(
         Badge, verbose_name=_("badge"), on_delete=models.PROTECT, related_name="awards"
     )
@@ -985,7 +1056,10 @@ class ChallengeCompletion(models.Model):
         Challenge, verbose_name=_("challenge"), on_delete=models.PROTECT, related_name="completions"
     )
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="challenge_completions"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="challenge_completions",
     )
     completed_at = models.DateTimeField(_("completed"), default=timezone.now)
 
@@ -1007,7 +1081,11 @@ class LeaderboardOptIn(models.Model):
     """A member who chose to appear on the leaderboard, under a display name they chose."""
 
     member = models.OneToOneField(
-        Member, primary_key=True, on_delete=models.CASCADE, related_name="leaderboard_optin"
+        Member,
+        verbose_name=_("member"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="leaderboard_optin",
     )
     display_name = models.CharField(_("display name"), max_length=30)
     created_at = models.DateTimeField(_("joined"), default=timezone.now)

@@ -1,0 +1,220 @@
+"""What members adds to the back office through core's registries: where its admin models are
+filed (core.dashboard groups) and its dashboard tiles (members, retention, value, purchases).
+
+`register()` is called once from MembersConfig.ready()."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.dashboard import (
+    Period,
+    backoffice_model_register,
+    dashboard_tile_register,
+    money,
+    percent,
+    period_weeks,
+    week_label,
+    weekly_values,
+)
+from members.models import Purchase
+from members.selectors.dashboard import (
+    ACTIVE_DAYS,
+    HIGH_CHURN_RISK,
+    dashboard_member_figures,
+    dashboard_purchases_per_week,
+    dashboard_retention,
+    dashboard_value,
+)
+
+SCORES_PERMISSION = "members.view_memberscore"  # marketers and club admins, not the till
+
+
+def _date(moment) -> str:
+    return timezone.localdate(moment).isoformat()
+
+
+def members_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
+    figures = dashboard_member_figures(start=period.start, end=period.end)
+    weeks = period_weeks(period)
+    members_url = reverse("admin:members_member_changelist")
+    return {
+        "figures": [
+            {"label": _("Members"), "value": figures.total, "url": members_url},
+            {
+                "label": _("New"),
+                "value": figures.new,
+                "url": f"{members_url}?joined_at__gte={_date(period.start)}",
+                "hint": period.label,
+            },
+            {
+                "label": _("Active"),
+                "value": figures.active,
+                "url": reverse("admin:members_purchase_changelist")
+                + f"?purchased_at__gte={_date(period.end - timedelta(days=ACTIVE_DAYS))}",
+                "hint": _("bought in the last %(days)d days") % {"days": ACTIVE_DAYS},
+            },
+        ],
+        "chart": {
+            "type": "bar",
+            "labels": [week_label(week) for week in weeks],
+            "series": [
+                {"name": _("New members"), "values": weekly_values(weeks, figures.new_per_week)}
+            ],
+        },
+    }
+
+
+def retention_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
+    figures = dashboard_retention(start=period.start, end=period.end)
+    scores_url = reverse("admin:members_memberscore_changelist")
+    average = figures.average_churn_risk
+    return {
+        "figures": [
+            {
+                "label": _("Retention"),
+                "value": figures.retention_rate,
+                "display": percent(figures.retention_rate),
+                "url": reverse("admin:members_purchase_changelist")
+                + f"?purchased_at__gte={_date(period.start)}",
+                "hint": _("of %(count)s buyers in the period before bought again")
+                % {"count": number_format(figures.buyers_before, force_grouping=True)},
+            },
+            {
+                "label": _("High churn risk"),
+                "value": figures.high_churn_risk,
+                "url": f"{scores_url}?o=-7",  # by churn risk, highest first
+                "hint": _("churn risk %(risk)s or more")
+                % {"risk": number_format(HIGH_CHURN_RISK, 1)},
+            },
+            {
+                "label": _("Average churn risk"),
+                "value": average,
+                "display": percent(float(average)) if average is not None else "–",
+                "url": scores_url,
+            },
+        ],
+    }
+
+
+def value_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
+    figures = dashboard_value()
+    scores_url = reverse("admin:members_memberscore_changelist")
+    return {
+        "figures": [
+            {
+                "label": _("Customer lifetime value"),
+                "value": figures.clv_average,
+                "display": money(figures.clv_average),
+                "url": scores_url,
+                "hint": _("average of %(count)s customers")
+                % {"count": number_format(figures.customers, force_grouping=True)},
+            },
+            {
+                "label": _("Predicted, next 12 months"),
+                "value": figures.clv_predicted_average,
+                "display": money(figures.clv_predicted_average),
+                "url": scores_url,
+            },
+            {
+                "label": _("Spend, last 12 months"),
+                "value": figures.spend_12m,
+                "display": money(figures.spend_12m),
+                "url": scores_url,
+            },
+        ],
+        "note": _("From the member scores, recomputed nightly."),
+    }
+
+
+def purchases_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
+    rows = dashboard_purchases_per_week(start=period.start, end=period.end)
+    weeks = period_weeks(period)
+    online = [row for row in rows if row["channel"] == Purchase.Channel.ONLINE]
+    store = [row for row in rows if row["channel"] == Purchase.Channel.STORE]
+    url = reverse("admin:members_purchase_changelist") + f"?purchased_at__gte={_date(period.start)}"
+    return {
+        "figures": [
+            {
+                "label": _("Online"),
+                "value": sum(row["count"] for row in online),
+                "url": f"{url}&channel__exact=online",
+                "hint": money(sum(row["amount"] or 0 for row in online)),
+            },
+            {
+                "label": _("In store"),
+                "value": sum(row["count"] for row in store),
+                "url": f"{url}&channel__exact=store",
+                "hint": money(sum(row["amount"] or 0 for row in store)),
+            },
+        ],
+        "chart": {
+            "type": "bar",
+            "labels": [week_label(week) for week in weeks],
+            "series": [
+                {"name": _("Online"), "values": weekly_values(weeks, online, value="count")},
+                {"name": _("In store"), "values": weekly_values(weeks, store, value="count")},
+            ],
+        },
+    }
+
+
+MODELS = {
+    "members": [
+        "members.Member",
+        "members.Purchase",
+        "members.Segment",
+        "members.SegmentSnapshot",
+        "members.MemberImport",
+        "members.ConsentEvent",
+    ],
+    "reports": ["members.MemberScore"],
+    "settings": ["members.User", "members.Store", "members.Interest", "members.ConsentText"],
+}
+
+
+def register() -> None:
+    for group, models in MODELS.items():
+        for order, model in enumerate(models):
+            backoffice_model_register(model=model, group=group, order=10 * (order + 1))
+    tile = dashboard_tile_register
+    tile(
+        key="members",
+        title=gettext_lazy("Members"),
+        group="members",
+        data=members_tile,
+        permission=SCORES_PERMISSION,
+        order=10,
+    )
+    tile(
+        key="retention",
+        title=gettext_lazy("Retention and churn risk"),
+        group="members",
+        data=retention_tile,
+        permission=SCORES_PERMISSION,
+        order=20,
+    )
+    tile(
+        key="value",
+        title=gettext_lazy("Customer lifetime value"),
+        group="reports",
+        data=value_tile,
+        permission=SCORES_PERMISSION,
+        order=10,
+    )
+    tile(
+        key="purchases",
+        title=gettext_lazy("Purchases online and in store"),
+        group="members",
+        data=purchases_tile,
+        permission=SCORES_PERMISSION,
+        order=30,
+    )
