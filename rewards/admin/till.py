@@ -5,6 +5,7 @@ by a redirect back to the member (so a reload never repeats it)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django import forms
@@ -33,18 +34,34 @@ class TillStoreForm(forms.Form):
 
 
 class TillPurchaseForm(forms.Form):
-    amount = forms.DecimalField(
+    amount = forms.CharField(
         label=gettext_lazy("Amount (SEK)"),
-        min_value=0.01,
-        max_digits=10,
-        decimal_places=2,
-        localize=True,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     receipt = forms.CharField(
         label=gettext_lazy("Receipt number"),
         max_length=60,
         help_text=gettext_lazy("From the receipt, so the purchase is stored once."),
     )
+
+    def clean_amount(self) -> Decimal:
+        """Kronor as staff type them: "249,50", "249.50" or "1 249"."""
+        text = "".join(self.cleaned_data["amount"].split()).replace(",", ".")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(
+                _("Enter the amount in kronor, e.g. 249,50."), code="invalid"
+            ) from None
+        if not amount.is_finite() or amount <= 0 or amount >= 10**8:
+            raise ValidationError(
+                _("Enter an amount above 0 kr (a return is made from the receipt)."),
+                code="invalid",
+            )
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError(_("Enter at most two decimals (öre)."), code="invalid")
+        return amount
 
 
 def till_store(request: HttpRequest) -> Store | None:
