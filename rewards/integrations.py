@@ -31,7 +31,7 @@ from members.segments import (
     holds,
     segment_field_register,
 )
-from members.timeline import TimelineEntry, timeline_provider_register
+from members.timeline import TimelineEntry, member360_panel_register, timeline_provider_register
 from rewards.models import (
     BenefitChoice,
     ChallengeCompletion,
@@ -332,7 +332,7 @@ def register_backoffice() -> None:
         backoffice_page_register,
         dashboard_tile_register,
     )
-    from rewards import dashboard
+    from rewards import backoffice
 
     for group, models in BACKOFFICE_MODELS.items():
         for order, model in enumerate(models):
@@ -346,7 +346,13 @@ def register_backoffice() -> None:
         order=1,
         landing=True,
     )
-    for order, (key, title, group, data) in enumerate(dashboard.TILES):
+    member360_panel_register(
+        key="points",
+        template="admin/rewards/member360_points.html",
+        context=backoffice.member360_points_panel,
+        order=10,
+    )
+    for order, (key, title, group, data) in enumerate(backoffice.TILES):
         dashboard_tile_register(
             key=key,
             title=title,

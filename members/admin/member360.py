@@ -15,7 +15,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
+from members.selectors.scores import member_score_explained
 from members.selectors.timeline import member_360
+from members.timeline import member360_panels
 
 
 class Member360AdminMixin:
@@ -48,6 +50,8 @@ class Member360AdminMixin:
             "opts": Member._meta,
             "overview": overview,
             "member": member,
+            "panels": member360_panels(request, member),
+            "score_explained": member_score_explained(overview.score),
             "change_url": reverse("admin:members_member_change", args=[member.pk]),
             "can_change": request.user.has_perm("members.change_member"),
         }

@@ -190,9 +190,15 @@ class PointsAccountAdmin(PointsReportsMixin, ReadOnlyAdmin):
         if not request.user.has_perm("rewards.adjust_points"):
             raise PermissionDenied
         account = self.get_object(request, object_id)
-        if account is None:
+        # A member who never had points has no account yet: the first adjustment opens it.
+        member = (
+            Member.objects.not_erased().filter(pk=account.pk if account else object_id).first()
+            if account is not None or str(object_id).isdigit()
+            else None
+        )
+        if member is None:
             return redirect("admin:rewards_pointsaccount_changelist")
-        member = Member.objects.get(pk=account.pk)
+        back_to_360 = request.GET.get("next") == "360"
         form = AdjustForm(request.POST or None, initial={"key": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
             try:
@@ -208,12 +214,15 @@ class PointsAccountAdmin(PointsReportsMixin, ReadOnlyAdmin):
                 form.add_error(None, error)
             else:
                 self.message_user(request, _("Points adjusted."), messages.SUCCESS)
-                return redirect(reverse("admin:rewards_pointsaccount_change", args=[account.pk]))
+                if back_to_360:
+                    return redirect(reverse("admin:members_member_360", args=[member.pk]))
+                return redirect(reverse("admin:rewards_pointsaccount_change", args=[member.pk]))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Adjust points of %(member)s") % {"member": member},
             "form": form,
             "account": account,
+            "balance": account.balance if account else 0,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/rewards/adjust_points.html", context)

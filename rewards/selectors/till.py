@@ -139,3 +139,15 @@ def till_member_get(*, member_id: object) -> TillMember | None:
 def till_stores() -> QuerySet[Store]:
     """The stores a till can be in: active shops, not the web shop."""
     return Store.objects.filter(is_active=True, is_online=False).order_by("name")
+
+
+def member_points_overview(*, member: Member) -> TillMember:
+    """For the member 360 panel: the account with its tier and the vouchers usable today
+    (2 queries)."""
+    account = PointsAccount.objects.select_related("tier").filter(member=member).first()
+    vouchers = list(
+        Redemption.objects.filter(till_vouchers_q(today=timezone.localdate()), member=member)
+        .select_related("reward")
+        .order_by("voucher_valid_until", "created_at", "id")
+    )
+    return TillMember(member=member, account=account, vouchers=vouchers)

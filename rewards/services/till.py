@@ -73,7 +73,7 @@ def voucher_use_at_till(
                 _("Voucher %(code)s expired on %(date)s.")
                 % {
                     "code": voucher.voucher_code,
-                    "date": formats.date_format(voucher.voucher_valid_until, "SHORT_DATE_FORMAT"),
+                    "date": formats.date_format(voucher.voucher_valid_until, "j M Y"),
                 },
                 code="expired",
             )

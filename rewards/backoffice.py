@@ -21,6 +21,7 @@ from rewards.selectors.dashboard import (
     dashboard_redemptions,
 )
 from rewards.selectors.reports import point_value
+from rewards.selectors.till import member_points_overview
 
 
 def _date(moment) -> str:
@@ -147,3 +148,19 @@ TILES = [
     ("liability", gettext_lazy("Points liability"), "loyalty", liability_tile),
     ("redemptions", gettext_lazy("Redemptions and top rewards"), "loyalty", redemptions_tile),
 ]
+
+
+def member360_points_panel(request: HttpRequest, member) -> dict[str, Any]:
+    """The member 360 panel: balance, debt, tier, vouchers to use and "adjust points"."""
+    overview = member_points_overview(member=member)
+    can_adjust = request.user.has_perm("rewards.adjust_points") and member.status != "erased"
+    return {
+        "overview": overview,
+        "adjust_url": (
+            reverse("admin:rewards_pointsaccount_adjust", args=[member.pk]) + "?next=360"
+            if can_adjust
+            else ""
+        ),
+        "ledger_url": reverse("admin:rewards_pointsentry_changelist") + f"?q={member.number}",
+        "redemptions_url": reverse("admin:rewards_redemption_changelist") + f"?q={member.number}",
+    }
