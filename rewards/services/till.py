@@ -52,13 +52,15 @@ def voucher_use_at_till(
         if voucher is None:
             raise ValidationError(_("This member has no such voucher."), code="not_found")
         if voucher.status == Redemption.Status.FULFILLED:
-            when = formats.date_format(
-                timezone.localtime(voucher.fulfilled_at), "SHORT_DATE_FORMAT"
-            )
-            where = voucher.used_in_store.name if voucher.used_in_store else ""
+            when = formats.date_format(timezone.localtime(voucher.fulfilled_at), "j M Y")
+            params = {"code": voucher.voucher_code, "date": when}
+            if voucher.used_in_store:
+                message = _("Voucher %(code)s was already used on %(date)s in %(store)s.")
+                params["store"] = voucher.used_in_store.name
+            else:
+                message = _("Voucher %(code)s was already used on %(date)s.")
             raise ValidationError(
-                _("Voucher %(code)s was already used on %(date)s %(store)s.")
-                % {"code": voucher.voucher_code, "date": when, "store": where},
+                message % params,
                 code="already_used",
             )
         if voucher.status == Redemption.Status.CANCELLED:
