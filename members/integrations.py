@@ -15,6 +15,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.audit import audit_action_register
 from core.dashboard import (
     Period,
     backoffice_model_register,
@@ -181,7 +182,29 @@ MODELS = {
 }
 
 
+AUDIT_ACTIONS = {
+    "consent_text.publish": gettext_lazy("Consent text published"),
+    "member.create": gettext_lazy("Member added"),
+    "member.update": gettext_lazy("Member changed"),
+    "member.erase": gettext_lazy("Member erased"),
+    "member.export_csv": gettext_lazy("Members exported (CSV)"),
+    "member.gdpr_export": gettext_lazy("Member's data exported"),
+    "member.link": gettext_lazy("Login linked to member"),
+    "member_import.upload": gettext_lazy("Import file uploaded"),
+    "member_import.confirm": gettext_lazy("Import confirmed"),
+    "member_import.cancel": gettext_lazy("Import cancelled"),
+    "purchases.ingest": gettext_lazy("Purchases received"),
+    "segment.create": gettext_lazy("Segment created"),
+    "segment.update": gettext_lazy("Segment changed"),
+    "segment.snapshot": gettext_lazy("Segment snapshot frozen"),
+    "segment.export_csv": gettext_lazy("Segment exported (CSV)"),
+    "segment.export_ad_match": gettext_lazy("Segment exported for ad platforms"),
+}
+
+
 def register() -> None:
+    for action, label in AUDIT_ACTIONS.items():
+        audit_action_register(action, label)
     for group, models in MODELS.items():
         for order, model in enumerate(models):
             backoffice_model_register(model=model, group=group, order=10 * (order + 1))

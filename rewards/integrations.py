@@ -326,7 +326,19 @@ def _till_view(request, *args, **kwargs):
     return till_view(request, *args, **kwargs)
 
 
+AUDIT_ACTIONS = {
+    "points.adjust": _("Points adjusted"),
+    "points.bulk_adjust": _("Bulk points adjustment started"),
+    "points.bulk_adjust_done": _("Bulk points adjustment finished"),
+    "redemption.cancel": _("Redemption cancelled"),
+    "redemption.fulfil": _("Redemption fulfilled"),
+    "redemption.use_at_till": _("Voucher used at the till"),
+    "purchase.register_at_till": _("Purchase registered at the till"),
+}
+
+
 def register_backoffice() -> None:
+    from core.audit import audit_action_register
     from core.dashboard import (
         backoffice_model_register,
         backoffice_page_register,
@@ -334,6 +346,8 @@ def register_backoffice() -> None:
     )
     from rewards import backoffice
 
+    for action, label in AUDIT_ACTIONS.items():
+        audit_action_register(action, label)
     for group, models in BACKOFFICE_MODELS.items():
         for order, model in enumerate(models):
             backoffice_model_register(model=model, group=group, order=10 * (order + 1))

@@ -131,3 +131,12 @@ def test_purchases_tile_counts_online_and_in_store(club_admin):
     PurchaseFactory(member=member, channel=Purchase.Channel.ONLINE, store=None)
     html = club_admin.get("/admin/?period=30d").content.decode()
     assert "channel__exact=online" in html
+
+
+def test_audit_log_shows_actions_as_words(club_admin):
+    from core.services import audit_log
+
+    audit_log(action="redemption.cancel", actor=club_admin.user)
+    html = club_admin.get("/admin/core/auditlogentry/").content.decode()
+    assert "Redemption cancelled" in html
+    assert "redemption.cancel</td>" not in html
