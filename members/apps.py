@@ -12,6 +12,7 @@ class MembersConfig(AppConfig):
         from . import (
             integrations,
             receivers,  # noqa: F401  (connects the allauth sign-up receivers)
+            tasks,  # noqa: F401  (registers the Celery tasks that services queue by name)
         )
 
         integrations.register()
