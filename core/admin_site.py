@@ -31,6 +31,7 @@ from .dashboard import (
     dashboard_period,
     dashboard_tiles,
 )
+from .services import dashboard_tiles_data
 
 logger = logging.getLogger(__name__)
 SETTINGS_PERMISSION = "core.view_settings"
@@ -155,11 +156,17 @@ class LojalAdminSite(admin.AdminSite):
         return None
 
     def dashboard_tiles_for(self, request: HttpRequest, period) -> list[dict[str, Any]]:
+        visible = [
+            tile
+            for tile in dashboard_tiles()
+            if not tile.permission or request.user.has_perm(tile.permission)
+        ]
+        if not visible:
+            return []
+        found = dashboard_tiles_data(request=request, period=period, tiles=visible)
         rendered = []
-        for tile in dashboard_tiles():
-            if tile.permission and not request.user.has_perm(tile.permission):
-                continue
-            data = tile.data(request, period)
+        for tile in visible:
+            data = found.get(tile.key)
             if data is None:
                 continue
             chart = data.get("chart")

@@ -28,6 +28,12 @@ dashboard renders every tile with one template from this shape:
 
 `permission` is a permission codename ("events.view_event"): the tile is shown only to staff who
 have it. `Period` is the dashboard's selected period.
+
+**Rollup.** A tile's data is kept per period and language in a table (core.DashboardTileData),
+refreshed every DASHBOARD_REFRESH_SECONDS by a periodic task and computed on the spot only when
+missing or older than that, so the dashboard costs one query for all its tiles at any size. The
+data must therefore not depend on who looks (the permission decides whether it is shown at all);
+a tile that must be live registers with `cached=False`.
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ class DashboardTile:
     data: TileData
     permission: str | None = None
     order: int = 100
+    cached: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,10 +103,17 @@ def dashboard_tile_register(
     data: TileData,
     permission: str | None = None,
     order: int = 100,
+    cached: bool = True,
 ) -> None:
     _check_group(group)
     _tiles[key] = DashboardTile(
-        key=key, title=title, group=group, data=data, permission=permission, order=order
+        key=key,
+        title=title,
+        group=group,
+        data=data,
+        permission=permission,
+        order=order,
+        cached=cached,
     )
 
 

@@ -307,6 +307,7 @@ BACKOFFICE_MODELS = {
         "rewards.BenefitChoice",
         "rewards.PointsEntry",
         "rewards.TierChange",
+        "rewards.BulkAdjustment",
     ],
     "club_life": [
         "rewards.Badge",

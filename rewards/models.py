@@ -1097,3 +1097,55 @@ class LeaderboardOptIn(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+# --- Bulk work (back office) -------------------------------------------------------------------
+
+
+class BulkAdjustment(models.Model):
+    """One bulk points adjustment of a segment, and how far the worker has come with it: written
+    by rewards.services.bulk (the progress after each chunk of members, as absolute figures, so a
+    task run again after a worker restart simply overwrites them)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    batch = models.CharField(_("batch"), max_length=64, unique=True)
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("segment"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    points = models.IntegerField(_("points per member"))
+    reason = models.CharField(_("reason"), max_length=255)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("made by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    members = models.PositiveIntegerField(_("members"))
+    done = models.PositiveIntegerField(_("members done"), default=0)
+    adjusted = models.PositiveIntegerField(_("adjusted"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk points adjustment")
+        verbose_name_plural = _("bulk points adjustments")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} × {self.members} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.members) if self.members else 100

@@ -428,3 +428,12 @@ CELERY_BEAT_SCHEDULE["rewards-gamification-award"] = {
     "task": "rewards.tasks.gamification_award_task",
     "schedule": 3600.0,
 }
+
+# --- Back office (issue 11, staff half) -------------------------------------------------------
+# The staff dashboard's figures are kept in a rollup refreshed this often (seconds) by a periodic
+# task; a tile older than this is recomputed when the dashboard is opened.
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE["core-dashboard-refresh"] = {
+    "task": "core.tasks.dashboard_refresh_task",
+    "schedule": float(DASHBOARD_REFRESH_SECONDS),
+}

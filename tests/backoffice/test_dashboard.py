@@ -140,3 +140,34 @@ def test_audit_log_shows_actions_as_words(club_admin):
     html = club_admin.get("/admin/core/auditlogentry/").content.decode()
     assert "Redemption cancelled" in html
     assert "redemption.cancel</td>" not in html
+
+
+def test_dashboard_reads_the_rollup_and_the_task_refreshes_it(club_admin):
+    from core.models import DashboardTileData
+    from core.services import dashboard_refresh
+
+    # the periodic task fills every tile for every period and language
+    written = dashboard_refresh()
+    assert written == DashboardTileData.objects.count() > 0
+    assert DashboardTileData.objects.filter(language="sv", period="90d", tile="members").exists()
+    # a fresh rollup is read, not recomputed: a new member shows only after the next refresh
+    club_admin.get("/admin/?period=90d")
+    MemberFactory()
+    html = club_admin.get("/admin/?period=90d").content.decode()
+    members = DashboardTileData.objects.get(language="en", period="90d", tile="members")
+    assert members.data["figures"][0]["value"] == 0
+    assert 'id="tile-members"' in html
+    dashboard_refresh()
+    members.refresh_from_db()
+    assert members.data["figures"][0]["value"] == 1
+
+
+def test_a_stale_rollup_is_recomputed_on_view(club_admin, settings):
+    from core.models import DashboardTileData
+
+    settings.DASHBOARD_REFRESH_SECONDS = 0
+    club_admin.get("/admin/")
+    MemberFactory()
+    club_admin.get("/admin/")
+    members = DashboardTileData.objects.get(language="en", period="90d", tile="members")
+    assert members.data["figures"][0]["value"] == 1

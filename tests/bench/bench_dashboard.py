@@ -1,7 +1,12 @@
-"""Staff dashboard benchmark: the admin home (every registered tile, for the default 90-day
-period and for the 12-month period) rendered for a club admin at the bench's club size, through
-Django's full request path (middleware, admin view, templates). Timed best of 5 after a warm-up,
-with its queries counted. Targets: under 300 ms, and at most 40 queries.
+"""Staff dashboard benchmark at the bench's club size.
+
+1. The rollup (core.services.dashboard_refresh, what the periodic task runs): every tile for
+   every period and language, timed once; target 120 s at 100 000 members (it runs in the
+   background every DASHBOARD_REFRESH_SECONDS).
+2. The admin home as a club admin sees it (every registered tile, the default 90-day period and
+   the 12-month period) through Django's full request path (middleware, admin view, templates),
+   timed best of 5 after a warm-up, with its queries counted. Targets: under 300 ms, and at most
+   40 queries.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 RUNS = 5
 TARGET_SECONDS = 0.3
 TARGET_QUERIES = 40
+TARGET_REFRESH_SECONDS = 120.0
 
 
 def _club_admin():
@@ -30,6 +36,16 @@ def _club_admin():
 
 
 def run(ctx) -> None:
+    from core.services import dashboard_refresh
+
+    scale = max(ctx.members, 1) / 100_000
+    started = time.perf_counter()
+    rows = dashboard_refresh()
+    ctx.record(
+        f"dashboard rollup refresh ({rows} tiles)",
+        time.perf_counter() - started,
+        max(TARGET_REFRESH_SECONDS * min(scale, 1), 1),
+    )
     client = Client(SERVER_NAME="localhost")
     client.force_login(_club_admin())
     for period in ("90d", "365d"):
