@@ -165,6 +165,8 @@ ADMIN_PAGES = [
     "/admin/rewards/tier/",
     "/admin/rewards/badge/",
     "/admin/core/auditlogentry/",
+    "/admin/rewards/bulkadjustment/",
+    "/admin/members/memberimport/add/",
     "/admin/core/outgoingemail/",
 ]
 

@@ -46,6 +46,8 @@ PAGES = [
     "/admin/rewards/pointslot/",
     "/admin/rewards/tierchange/",
     "/admin/core/auditlogentry/",
+    "/admin/rewards/bulkadjustment/",
+    "/admin/members/memberimport/add/",
     "/admin/django_celery_beat/periodictask/",
 ]
 
