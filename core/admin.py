@@ -1,11 +1,26 @@
+from django.apps import apps
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .audit import audit_action_choices, audit_action_label
 from .email import outgoing_emails_resend
 from .models import AuditLogEntry, OutgoingEmail
 from .services import audit_log
+
+
+class AuditActionFilter(admin.SimpleListFilter):
+    """The actions by name, in words."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return audit_action_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 @admin.register(AuditLogEntry)
@@ -15,12 +30,12 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "actor_label",
-        "action",
-        "target_type",
+        "action_display",
+        "target_type_display",
         "target_repr",
         "ip_address",
     ]
-    list_filter = ["action", "target_type", ("created_at", admin.DateFieldListFilter)]
+    list_filter = [AuditActionFilter, "target_type", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["actor_label", "action", "target_repr", "target_id", "ip_address"]
     date_hierarchy = "created_at"
     list_select_related = ["actor"]
@@ -29,6 +44,20 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
         (None, {"fields": ["created_at", "actor", "actor_label", "ip_address"]}),
         (_("What"), {"fields": ["action", "target_type", "target_id", "target_repr", "details"]}),
     ]
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, entry: AuditLogEntry) -> str:
+        return str(audit_action_label(entry.action))
+
+    @admin.display(description=_("object type"), ordering="target_type")
+    def target_type_display(self, entry: AuditLogEntry) -> str:
+        if not entry.target_type:
+            return "—"
+        try:
+            model = apps.get_model(entry.target_type)
+        except (LookupError, ValueError):
+            return entry.target_type
+        return str(model._meta.verbose_name)
 
     def has_add_permission(self, request):
         return False

@@ -42,6 +42,8 @@ class AuditLogEntry(models.Model):
         verbose_name_plural = _("audit log")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id", "-created_at"])]
+        # The back office's Settings group (technical tables): club admins only.
+        permissions = [("view_settings", _("Can see the back office's settings"))]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
@@ -123,3 +125,27 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipients}"
+
+
+class DashboardTileData(models.Model):
+    """The staff dashboard's rollup: a tile's data (core.dashboard's shape) for one period and
+    language, as computed at `computed_at`. Refreshed by a periodic task, so the dashboard reads
+    one row per tile however large the club; written only by core.services."""
+
+    tile = models.CharField(_("tile"), max_length=100)
+    period = models.CharField(_("period"), max_length=10)
+    language = models.CharField(_("language"), max_length=10)
+    data = models.JSONField(_("data"), null=True)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("dashboard figures")
+        verbose_name_plural = _("dashboard figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "language", "tile"], name="core_dashboardtiledata_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tile} {self.period} {self.language}"

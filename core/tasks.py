@@ -6,6 +6,7 @@ from django.conf import settings
 
 from .email import email_from_payload, outgoing_emails_purge, outgoing_emails_send
 from .idempotency import idempotency_keys_purge
+from .services import dashboard_refresh
 
 
 @shared_task(
@@ -36,3 +37,10 @@ def outgoing_emails_purge_task() -> int:
 @shared_task(acks_late=True)
 def idempotency_keys_purge_task() -> int:
     return idempotency_keys_purge(older_than_hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+
+
+@shared_task(acks_late=True)
+def dashboard_refresh_task() -> int:
+    """Recompute the staff dashboard's rollup (core.services.dashboard_refresh); every
+    DASHBOARD_REFRESH_SECONDS from beat, an upsert, so running twice does no harm."""
+    return dashboard_refresh()

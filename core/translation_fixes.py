@@ -118,3 +118,28 @@ ALLAUTH_EMAIL_WORDING = [
         '<strong>Note:</strong> you can still <a href="%(email_url)s">change your email address</a>.'
     ),
 ]
+# django-celery-beat has no Swedish: its admin tables (Settings, club admins only) are named here.
+CELERY_BEAT_NAMES = [
+    gettext_noop("Periodic Tasks"),
+    gettext_noop("periodic task"),
+    gettext_noop("periodic tasks"),
+    gettext_noop("periodic task track"),
+    gettext_noop("periodic task tracks"),
+    gettext_noop("crontab"),
+    gettext_noop("crontabs"),
+    gettext_noop("interval"),
+    gettext_noop("intervals"),
+    gettext_noop("solar event"),
+    gettext_noop("solar events"),
+    gettext_noop("clocked"),
+    gettext_noop("Name"),
+    gettext_noop("Enabled"),
+    gettext_noop("Last Run Datetime"),
+    gettext_noop("Total Run Count"),
+    gettext_noop("Description"),
+    gettext_noop("One-off Task"),
+    gettext_noop("Start Datetime"),
+    gettext_noop("Interval Schedule"),
+    gettext_noop("Crontab Schedule"),
+    gettext_noop("Last Modified"),
+]

@@ -11,14 +11,13 @@ class MembersConfig(AppConfig):
 
         from . import (
             gdpr_coverage,
+            integrations,
             receivers,  # noqa: F401  (connects the allauth sign-up receivers)
+            tasks,  # noqa: F401  (registers the Celery tasks that services queue by name)
         )
 
         gdpr_coverage.register()
+        integrations.register()
 
         portal_nav_register(label=_("Profile"), url_name="members:profile", order=20)
         # Consents and my data are in the profile's own menu (members/profiles/_subnav.html).
-
-        from . import integrations
-
-        integrations.register()

@@ -14,10 +14,12 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -83,6 +85,17 @@ def csv_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def attachment_header(filename: str) -> str:
+    """Content-Disposition for a download (RFC 6266): an ASCII `filename` for old clients
+    ("sommarkunder-aao.csv") and `filename*` in UTF-8 for the rest ("sommarkunder-åäö.csv")."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(c for c in ascii_name if c.isalnum() or c in "._-") or "export"
+    header = f'attachment; filename="{ascii_name}"'
+    if ascii_name != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header
+
+
 def csv_response(
     filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]
 ) -> StreamingHttpResponse:
@@ -92,10 +105,12 @@ def csv_response(
         (line.encode("utf-8") for line in csv_lines(header, rows)),
         content_type="text/csv; charset=utf-8",
     )
+    # Letters of any language survive (RFC 6266 filename*, with an ASCII fallback for old
+    # clients); anything that could break the header or a path is dropped.
     safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "export.csv"
     if not safe_name.lower().endswith(".csv"):
         safe_name += ".csv"
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    response["Content-Disposition"] = attachment_header(safe_name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -616,6 +616,7 @@ class MemberImport(models.Model):
 
     class Status(models.TextChoices):
         PREVIEWED = "previewed", _("Checked, waiting for confirmation")
+        IMPORTING = "importing", _("Importing")
         IMPORTED = "imported", _("Imported")
         CANCELLED = "cancelled", _("Cancelled")
         FAILED = "failed", _("Could not be read")
@@ -644,6 +645,11 @@ class MemberImport(models.Model):
     skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     notices = models.JSONField(_("notices"), default=list, blank=True)
+    skip_bad_rows = models.BooleanField(_("skip rows with errors"), default=False)
+    progress = models.PositiveIntegerField(
+        _("rows done"), default=0, help_text=_("Rows imported so far; the import resumes here.")
+    )
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
 

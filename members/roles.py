@@ -31,3 +31,21 @@ def roles_grant(apps, grants: dict[str, list[str]]) -> None:
                 permission_model.objects.get(content_type__app_label=app_label, codename=codename)
             )
         group.permissions.add(*permissions)
+
+
+def roles_revoke(apps, revocations: dict[str, list[str]]) -> None:
+    """For use in a data migration: take the permissions listed away from each role (missing
+    roles or permissions are skipped)."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, labels in revocations.items():
+        group = group_model.objects.filter(name=role).first()
+        if group is None:
+            continue
+        for label in labels:
+            app_label, codename = label.split(".", 1)
+            group.permissions.remove(
+                *permission_model.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )

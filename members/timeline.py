@@ -44,3 +44,41 @@ def timeline_provider_unregister(func: TimelineProvider) -> None:
 
 def timeline_providers() -> list[TimelineProvider]:
     return list(_PROVIDERS)
+
+
+# --- Panels at the top of the member 360 page ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member360Panel:
+    """A panel an app adds to the member 360 page (rewards: balance, tier, vouchers and the
+    "adjust points" button). `context(request, member)` returns the template's context, or None
+    to leave it out; a constant, small number of queries."""
+
+    key: str
+    template: str
+    context: Callable[..., dict[str, Any] | None]
+    order: int = 100
+
+
+_PANELS: dict[str, Member360Panel] = {}
+
+
+def member360_panel_register(
+    *, key: str, template: str, context: Callable[..., dict[str, Any] | None], order: int = 100
+) -> None:
+    _PANELS[key] = Member360Panel(key=key, template=template, context=context, order=order)
+
+
+def member360_panel_unregister(key: str) -> None:
+    _PANELS.pop(key, None)
+
+
+def member360_panels(request: Any, member: Any) -> list[dict[str, Any]]:
+    """The panels with something to show, in order: [{"key", "template", "context"}]."""
+    shown = []
+    for panel in sorted(_PANELS.values(), key=lambda p: (p.order, p.key)):
+        context = panel.context(request, member)
+        if context is not None:
+            shown.append({"key": panel.key, "template": panel.template, "context": context})
+    return shown

@@ -8,8 +8,10 @@ a points account with the balance, and the tier their points of the last 12 mont
 the upgrade in the tier history). A handful of INSERT … SELECT statements, whatever the number
 of purchases, on SQLite and PostgreSQL alike; `points_reconcile` is clean afterwards.
 
-Simplifications, for the demo only: tier multipliers are not applied to the seeded purchases,
-and seeded returns do not take points back (the live path, rewards.services.earning, does both).
+Seeded returns take their share of the purchase's points back as the live path does
+(rewards.services.earning): a reversal entry drawn from the purchase's own lot, counting against
+the tier points too. Simplification, for the demo only: tier multipliers are not applied to the
+seeded purchases (a member's tier is only known once their points are).
 """
 
 from __future__ import annotations
@@ -26,8 +28,16 @@ from django.utils import timezone
 from core.seeding import SeedContext, demo_seeder
 from members.models import Purchase
 
-from .models import EarningRule, PointsAccount, PointsEntry, PointsLot, Tier, TierChange
-from .services.earning import REASON_PURCHASE
+from .models import (
+    EarningRule,
+    PointsAccount,
+    PointsEntry,
+    PointsLot,
+    PointsLotDraw,
+    Tier,
+    TierChange,
+)
+from .services.earning import REASON_PURCHASE, REASON_RETURN
 from .services.tiers import one_year_after, rolling_start
 
 
@@ -123,6 +133,7 @@ def seed_points(ctx: SeedContext) -> None:
             """,  # noqa: S608 - table names from _meta, values bound
             expires_params,
         )
+        returned = _seed_returns(cursor, sql=sql, content_type_id=content_type.pk)
         since = rolling_start(now)
         cursor.execute(
             f"""
@@ -161,9 +172,70 @@ def seed_points(ctx: SeedContext) -> None:
             [TierChange.Reason.UPGRADE, since, now, now],
         )
     ctx.out(
-        f"Points: {earned} purchase earnings for {new_accounts} members "
-        f"(returns and tier multipliers not applied to demo purchases)."
+        f"Points: {earned} purchase earnings and {returned} returns taking points back, for "
+        f"{new_accounts} members (tier multipliers not applied to demo purchases)."
     )
+
+
+def _seed_returns(cursor, *, sql: dict[str, str], content_type_id: int) -> int:
+    """Each seeded return (at most one per purchase) takes back its share of the purchase's
+    points, rounded half up as rewards.services.earning does: a reversal entry, its draw from the
+    purchase's lot and the lot's remaining points, in three statements. Only for members who have
+    no account yet (the seeder's own new members)."""
+    entries, lots, draws, accounts = (
+        PointsEntry._meta.db_table,
+        PointsLot._meta.db_table,
+        PointsLotDraw._meta.db_table,
+        PointsAccount._meta.db_table,
+    )
+    purchases = Purchase._meta.db_table
+    # Half up in whole öre and integers, the same on PostgreSQL and SQLite (no float rounding).
+    returned_ore = "CAST(ROUND((0 - p.amount) * 100) AS BIGINT)"
+    original_ore = "CAST(ROUND(o.amount * 100) AS BIGINT)"
+    share = (
+        f"((2 * CAST(e.amount AS BIGINT) * {returned_ore} + {original_ore}) / (2 * {original_ore}))"
+    )
+    params = sql["params"].replace("p.amount", "(0 - p.amount)")
+    cursor.execute(
+        f"""
+        INSERT INTO {entries} (member_id, kind, amount, debt_change, qualifying, reason,
+            reason_params, cause_type_id, cause_id, cause_label, idempotency_key, created_at,
+            reverses_id)
+        SELECT r.member_id, 'reverse', 0 - r.pts, 0, 0 - r.pts, %s, r.params, %s, r.id,
+            'return', 'purchase:' || r.id || ':return', r.purchased_at, r.earned_id
+        FROM (
+            SELECT p.*, {share} AS pts, {params} AS params, e.id AS earned_id
+            FROM {purchases} p
+            JOIN {purchases} o ON o.id = p.original_id
+            JOIN {entries} e ON e.idempotency_key = 'purchase:' || o.id || ':earn'
+            WHERE p.original_id IS NOT NULL AND p.amount < 0 AND o.amount > 0
+              AND NOT EXISTS (SELECT 1 FROM {accounts} a WHERE a.member_id = p.member_id)
+        ) r
+        WHERE r.pts > 0
+        """,  # noqa: S608 - table names from _meta, values bound
+        [REASON_RETURN, content_type_id],
+    )
+    returned = cursor.rowcount
+    cursor.execute(
+        f"""
+        INSERT INTO {draws} (entry_id, lot_id, amount)
+        SELECT x.id, l.id, 0 - x.amount
+        FROM {entries} x JOIN {lots} l ON l.entry_id = x.reverses_id
+        WHERE x.kind = 'reverse' AND x.cause_label = 'return'
+          AND NOT EXISTS (SELECT 1 FROM {accounts} a WHERE a.member_id = x.member_id)
+        """,  # noqa: S608 - table names from _meta, values bound
+    )
+    cursor.execute(
+        f"""
+        UPDATE {lots} SET remaining = remaining - (
+            SELECT SUM(d.amount) FROM {draws} d WHERE d.lot_id = {lots}.id)
+        WHERE id IN (
+            SELECT d.lot_id FROM {draws} d JOIN {entries} x ON x.id = d.entry_id
+            WHERE x.kind = 'reverse' AND x.cause_label = 'return'
+              AND NOT EXISTS (SELECT 1 FROM {accounts} a WHERE a.member_id = x.member_id))
+        """,  # noqa: S608 - table names from _meta, values bound
+    )
+    return returned
 
 
 @demo_seeder(order=63)

@@ -35,7 +35,7 @@ from members.segments import (
     holds,
     segment_field_register,
 )
-from members.timeline import TimelineEntry, timeline_provider_register
+from members.timeline import TimelineEntry, member360_panel_register, timeline_provider_register
 from rewards.models import (
     BenefitChoice,
     ChallengeCompletion,
@@ -316,7 +316,95 @@ GDPR_COVERAGE = {
 }
 
 
+# --- The back office (core.dashboard): groups, tiles and the till ---------------------------------
+
+BACKOFFICE_MODELS = {
+    "loyalty": [
+        "rewards.PointsAccount",
+        "rewards.Redemption",
+        "rewards.Reward",
+        "rewards.Tier",
+        "rewards.EarningRule",
+        "rewards.BonusPeriod",
+        "rewards.ActivityRule",
+        "rewards.Benefit",
+        "rewards.TierBenefitAllowance",
+        "rewards.BenefitChoice",
+        "rewards.PointsEntry",
+        "rewards.TierChange",
+        "rewards.BulkAdjustment",
+    ],
+    "club_life": [
+        "rewards.Badge",
+        "rewards.MemberBadge",
+        "rewards.Challenge",
+        "rewards.ChallengeCompletion",
+        "rewards.LeaderboardOptIn",
+    ],
+    "settings": ["rewards.PointsLot"],
+}
+LEDGER_PERMISSION = "rewards.view_pointsentry"  # marketers and club admins, not the till
+
+
+def _till_view(request, *args, **kwargs):
+    from rewards.admin.till import till_view  # the admin layer, loaded when first used
+
+    return till_view(request, *args, **kwargs)
+
+
+AUDIT_ACTIONS = {
+    "points.adjust": _("Points adjusted"),
+    "points.bulk_adjust": _("Bulk points adjustment started"),
+    "points.bulk_adjust_done": _("Bulk points adjustment finished"),
+    "redemption.cancel": _("Redemption cancelled"),
+    "redemption.fulfil": _("Redemption fulfilled"),
+    "redemption.use_at_till": _("Voucher used at the till"),
+    "purchase.register_at_till": _("Purchase registered at the till"),
+}
+
+
+def register_backoffice() -> None:
+    from core.audit import audit_action_register
+    from core.dashboard import (
+        backoffice_model_register,
+        backoffice_page_register,
+        dashboard_tile_register,
+    )
+    from rewards import backoffice
+
+    for action, label in AUDIT_ACTIONS.items():
+        audit_action_register(action, label)
+    for group, models in BACKOFFICE_MODELS.items():
+        for order, model in enumerate(models):
+            backoffice_model_register(model=model, group=group, order=10 * (order + 1))
+    backoffice_page_register(
+        key="till",
+        title=_("Till"),
+        group="members",
+        view=_till_view,
+        permission="rewards.use_till",
+        order=1,
+        landing=True,
+    )
+    member360_panel_register(
+        key="points",
+        template="admin/rewards/member360_points.html",
+        context=backoffice.member360_points_panel,
+        order=10,
+    )
+    for order, (key, title, group, data) in enumerate(backoffice.TILES):
+        dashboard_tile_register(
+            key=key,
+            title=title,
+            group=group,
+            data=data,
+            permission=LEDGER_PERMISSION,
+            order=10 * (order + 1),
+        )
+
+
 def register() -> None:
+    register_backoffice()
     register_segment_fields()
     timeline_provider_register(points_timeline)
     timeline_provider_register(redemptions_timeline)

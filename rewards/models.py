@@ -240,6 +240,8 @@ class PointsEntry(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["member", "-created_at", "-id"], name="rewards_entry_member_time"),
+            # The dashboard's points per week (time-ordered inserts: always the rightmost page).
+            models.Index(fields=["created_at"], name="rewards_entry_time"),
             models.Index(fields=["cause_type", "cause_id"], name="rewards_entry_cause"),
         ]
         constraints = [
@@ -689,6 +691,13 @@ class Reward(NameAndDescription, models.Model):
     voucher_valid_days = models.PositiveIntegerField(
         _("voucher valid for (days)"), null=True, blank=True
     )
+    stores = models.ManyToManyField(
+        Store,
+        verbose_name=_("used in stores"),
+        blank=True,
+        related_name="+",
+        help_text=_("Stores where its voucher can be used at the till. None chosen: every store."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     order = models.IntegerField(_("order"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -792,12 +801,27 @@ class Redemption(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    cancel_reason = models.CharField(
+        _("reason for cancelling"), max_length=255, blank=True, db_default=""
+    )
+    used_in_store = models.ForeignKey(
+        Store,
+        verbose_name=_("used in store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Where the voucher was used at the till."),
+    )
 
     class Meta:
         verbose_name = _("redemption")
         verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["member", "reward", "status"])]
+        indexes = [
+            models.Index(fields=["member", "reward", "status"]),
+            models.Index(fields=["created_at"], name="rewards_redemption_time"),
+        ]
         constraints = [
             # A constraint rather than unique=True: no LIKE index beside it on PostgreSQL.
             models.UniqueConstraint(fields=["voucher_code"], name="rewards_redemption_code_uniq"),
@@ -825,7 +849,10 @@ class Redemption(models.Model):
                 name="rewards_redemption_delivery_complete",
             ),
         ]
-        permissions = [("cancel_redemption", _("Can cancel a redemption and return its points"))]
+        permissions = [
+            ("cancel_redemption", _("Can cancel a redemption and return its points")),
+            ("use_till", _("Can serve members at the till")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.voucher_code} ({self.get_status_display()})"
@@ -1110,3 +1137,55 @@ class LeaderboardOptIn(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+# --- Bulk work (back office) -------------------------------------------------------------------
+
+
+class BulkAdjustment(models.Model):
+    """One bulk points adjustment of a segment, and how far the worker has come with it: written
+    by rewards.services.bulk (the progress after each chunk of members, as absolute figures, so a
+    task run again after a worker restart simply overwrites them)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    batch = models.CharField(_("batch"), max_length=64, unique=True)
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("segment"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    points = models.IntegerField(_("points per member"))
+    reason = models.CharField(_("reason"), max_length=255)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("made by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    members = models.PositiveIntegerField(_("members"))
+    done = models.PositiveIntegerField(_("members done"), default=0)
+    adjusted = models.PositiveIntegerField(_("adjusted"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk points adjustment")
+        verbose_name_plural = _("bulk points adjustments")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} × {self.members} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.members) if self.members else 100

@@ -248,7 +248,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CLUB_NAME}] "
-ACCOUNT_FORMS = {"add_email": "members.forms.AddEmailForm"}  # hardening-auth: no one else's address
+ACCOUNT_FORMS = {"add_email": "members.forms_email.AddEmailForm"}  # hardening-auth: no one else's address
 # --- hardening-auth: lock-out and client addresses ---------------------------------------------
 # Failed logins: LOGIN_ATTEMPTS_LIMIT per (account, client address) and LOGIN_ADDRESS_ATTEMPTS_LIMIT
 # per address across accounts, both per LOGIN_ATTEMPTS_WINDOW; LOGIN_ACCOUNT_ATTEMPTS_LIMIT per
@@ -520,3 +520,11 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
     "core.middleware.NulCharacterMiddleware",
 )
+# --- Back office (issue 11, staff half) -------------------------------------------------------
+# The staff dashboard's figures are kept in a rollup refreshed this often (seconds) by a periodic
+# task; a tile older than this is recomputed when the dashboard is opened.
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE["core-dashboard-refresh"] = {
+    "task": "core.tasks.dashboard_refresh_task",
+    "schedule": float(DASHBOARD_REFRESH_SECONDS),
+}

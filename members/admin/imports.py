@@ -8,6 +8,7 @@ admin's login and staff MFA apply.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -18,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.services import audit_log
@@ -31,11 +33,14 @@ from members.services.imports import (
     PURCHASE_COLUMNS,
     PURCHASE_REQUIRED,
     member_import_cancel,
-    member_import_confirm,
+    member_import_queue,
+    member_import_resume,
     member_import_upload,
 )
 
 IMPORT_PERMISSION = "members.import_member"
+# Without progress for this long the worker is presumed lost, and the page offers to resume.
+IMPORT_STALLED_AFTER = datetime.timedelta(minutes=2)
 EXPORT_PERMISSION = "members.export_member"
 
 
@@ -160,9 +165,14 @@ class MemberImportAdmin(admin.ModelAdmin):
                 )
                 self.message_user(request, _("The import was cancelled."), messages.INFO)
                 return redirect("admin:members_memberimport_changelist")
+            if "resume" in request.POST:
+                member_import_resume(
+                    member_import=member_import, actor=request.user, request=request
+                )
+                return HttpResponseRedirect(request.path)
             if form.is_valid():
                 try:
-                    member_import = member_import_confirm(
+                    member_import = member_import_queue(
                         member_import=member_import,
                         actor=request.user,
                         skip_bad_rows=form.cleaned_data["skip_bad_rows"],
@@ -173,19 +183,16 @@ class MemberImportAdmin(admin.ModelAdmin):
                     return HttpResponseRedirect(request.path)
                 self.message_user(
                     request,
-                    _(
-                        "Imported: %(created)d created, %(updated)d updated, %(unchanged)d "
-                        "unchanged, %(skipped)d skipped."
-                    )
-                    % {
-                        "created": member_import.created_count,
-                        "updated": member_import.updated_count,
-                        "unchanged": member_import.unchanged_count,
-                        "skipped": member_import.skipped_count,
-                    },
-                    messages.SUCCESS,
+                    _("The import has started; this page shows how far it has come."),
+                    messages.INFO,
                 )
                 return HttpResponseRedirect(request.path)
+        importing = member_import.status == MemberImport.Status.IMPORTING
+        stalled = bool(
+            importing
+            and member_import.progress_at
+            and timezone.now() - member_import.progress_at > IMPORT_STALLED_AFTER
+        )
         return TemplateResponse(
             request,
             "members/imports/admin_preview.html",
@@ -196,6 +203,13 @@ class MemberImportAdmin(admin.ModelAdmin):
                 form=form,
                 can_confirm=member_import.status == MemberImport.Status.PREVIEWED,
                 errors_shown=len(member_import.errors),
+                importing=importing,
+                stalled=stalled,
+                percent=(
+                    round(100 * member_import.progress / member_import.row_count)
+                    if member_import.row_count
+                    else 0
+                ),
             ),
         )
 

@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 from members.selectors.field_access import member_fields_visible
+from members.selectors.scores import member_score_explained
 from members.selectors.timeline import member_360
+from members.timeline import member360_panels
 
 # The 360 page shows the whole profile, purchases and history: only for roles that may see the
 # member's contact details, profile and personal data (members.selectors.field_access).
@@ -56,6 +58,8 @@ class Member360AdminMixin:
             "opts": Member._meta,
             "overview": overview,
             "member": member,
+            "panels": member360_panels(request, member),
+            "score_explained": member_score_explained(overview.score),
             "change_url": reverse("admin:members_member_change", args=[member.pk]),
             "can_change": request.user.has_perm("members.change_member"),
         }

@@ -35,6 +35,8 @@ from members.segments import segment_registry_json, segment_rules_validate
 from members.selectors.segments import segment_count, segment_sample, segment_snapshots
 from members.services.segments import (
     AD_PLATFORMS,
+    CONTACT_MODES,
+    CONTACTS_OMIT,
     segment_clean,
     segment_create,
     segment_export_ad_rows,
@@ -235,8 +237,15 @@ class SegmentAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if kind == "csv":
+            contacts = request.POST.get("contacts") or CONTACTS_OMIT
+            if contacts not in CONTACT_MODES:
+                contacts = CONTACTS_OMIT
             header, rows = segment_export_csv_rows(
-                actor=request.user, segment=segment, snapshot=snapshot, request=request
+                actor=request.user,
+                segment=segment,
+                snapshot=snapshot,
+                request=request,
+                contacts=contacts,
             )
         elif kind in AD_PLATFORMS:
             header, rows = segment_export_ad_rows(

@@ -417,26 +417,35 @@ def _run(
     )
     result = ImportRun(rows=len(table.rows))
     with transaction.atomic():
-        ctx = _context(actor, request)
-        for line, row in table.rows:
-            try:
-                with transaction.atomic():
-                    outcome = handler(line, row, ctx)
-            except _RowInvalid as invalid:
-                result.bad_lines.add(line)
-                for name, msgs in invalid.errors.items():
-                    for message in msgs:
-                        result.errors.append(RowError(line=line, field=name, message=message))
-                continue
-            if outcome == "created":
-                result.created += 1
-            elif outcome == "updated":
-                result.updated += 1
-            else:
-                result.unchanged += 1
+        _rows_apply(handler, table.rows, _context(actor, request), result)
         if not commit or (result.bad_lines and not skip_bad):
             transaction.set_rollback(True)
     return result
+
+
+def _rows_apply(
+    handler: Callable[[int, dict[str, str], _Context], str],
+    rows: list[tuple[int, dict[str, str]]],
+    ctx: _Context,
+    result: ImportRun,
+) -> None:
+    """Each row in its own savepoint; outcomes and errors added to `result`."""
+    for line, row in rows:
+        try:
+            with transaction.atomic():
+                outcome = handler(line, row, ctx)
+        except _RowInvalid as invalid:
+            result.bad_lines.add(line)
+            for name, msgs in invalid.errors.items():
+                for message in msgs:
+                    result.errors.append(RowError(line=line, field=name, message=message))
+            continue
+        if outcome == "created":
+            result.created += 1
+        elif outcome == "updated":
+            result.updated += 1
+        else:
+            result.unchanged += 1
 
 
 def _store_run(member_import: MemberImport, run: ImportRun) -> None:
@@ -583,6 +592,133 @@ def member_import_confirm(
             },
         )
     return locked
+
+
+# --- In the background, with progress (what the admin uses) -------------------------------------
+
+IMPORT_CHUNK_ROWS = 500
+IMPORT_TASK = "members.tasks.member_import_run_task"
+
+
+def member_import_queue(
+    *,
+    member_import: MemberImport,
+    actor: User | None,
+    skip_bad_rows: bool = False,
+    request: HttpRequest | None = None,
+) -> MemberImport:
+    """Start importing a previewed file in the background: refused (ValidationError, nothing
+    written) when it is not waiting for confirmation, or when the preview found rows with errors
+    and `skip_bad_rows` is not set. The worker's task (members.tasks.member_import_run_task) is
+    queued once this transaction commits."""
+    from celery import current_app
+
+    with transaction.atomic():
+        locked = MemberImport.objects.select_for_update().filter(pk=member_import.pk).first()
+        if locked is None or locked.status != MemberImport.Status.PREVIEWED:
+            raise ValidationError(
+                _("This file has already been imported or cancelled; upload it again.")
+            )
+        if locked.error_count and not skip_bad_rows:
+            raise ValidationError(
+                _(
+                    "%(count)d rows have errors, so nothing was imported. Correct the file and "
+                    "upload it again, or choose to skip the rows with errors."
+                )
+                % {"count": locked.error_count}
+            )
+        locked.status = MemberImport.Status.IMPORTING
+        locked.skip_bad_rows = skip_bad_rows
+        locked.progress = 0
+        locked.progress_at = timezone.now()
+        locked.created_count = locked.updated_count = locked.unchanged_count = 0
+        locked.skipped_count = 0
+        locked.errors = []
+        locked.save()
+        audit_log(
+            action="member_import.start",
+            actor=actor,
+            target=locked,
+            request=request,
+            details={"kind": locked.kind, "rows": locked.row_count, "skip_bad_rows": skip_bad_rows},
+        )
+        actor_id = actor.pk if actor is not None else None
+        transaction.on_commit(lambda: current_app.tasks[IMPORT_TASK].delay(locked.pk, actor_id))
+    return locked
+
+
+def member_import_resume(
+    *, member_import: MemberImport, actor: User | None, request: HttpRequest | None = None
+) -> None:
+    """Queue the task again for an import still running (its worker was lost with the task): it
+    carries on from the rows already done."""
+    from celery import current_app
+
+    if member_import.status != MemberImport.Status.IMPORTING:
+        return
+    audit_log(action="member_import.resume", actor=actor, target=member_import, request=request)
+    actor_id = actor.pk if actor is not None else None
+    transaction.on_commit(lambda: current_app.tasks[IMPORT_TASK].delay(member_import.pk, actor_id))
+
+
+def member_import_run(
+    *, member_import_id: int, actor_id: int | None = None, chunk_rows: int = IMPORT_CHUNK_ROWS
+) -> MemberImport | None:
+    """The task's body: import the rows after `progress`, `chunk_rows` at a time, each chunk in
+    one transaction together with the new progress and counts, the import row locked meanwhile.
+    A worker that dies mid-chunk loses only that chunk's uncommitted work; the task delivered
+    again (acks_late) resumes at `progress`, and two workers on the same import take turns on
+    the lock, so no row is imported twice (and rows are idempotent anyway: members matched by
+    number or e-mail, purchases stored once per source and external id). A row that fails now
+    although the preview passed it (the data changed meanwhile) is skipped and listed."""
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    first = MemberImport.objects.filter(pk=member_import_id).first()
+    if first is None or first.status != MemberImport.Status.IMPORTING:
+        return first
+    table = _table(first)  # the content does not change while importing
+    handler: Callable[[int, dict[str, str], _Context], str] = (
+        _member_row if first.kind == MemberImport.Kind.MEMBERS else _purchase_row
+    )
+    while True:
+        with transaction.atomic():
+            locked = MemberImport.objects.select_for_update().filter(pk=member_import_id).first()
+            if locked is None or locked.status != MemberImport.Status.IMPORTING:
+                return locked
+            rows = table.rows[locked.progress : locked.progress + chunk_rows]
+            if not rows:
+                _import_finish(locked, actor)
+                return locked
+            result = ImportRun(rows=len(rows))
+            _rows_apply(handler, rows, _context(actor, None), result)
+            locked.progress += len(rows)
+            locked.progress_at = timezone.now()
+            locked.created_count += result.created
+            locked.updated_count += result.updated
+            locked.unchanged_count += result.unchanged
+            locked.skipped_count += len(result.bad_lines)
+            room = IMPORT_MAX_STORED_ERRORS - len(locked.errors)
+            if room > 0:
+                locked.errors = [*locked.errors, *(e.as_dict() for e in result.errors[:room])]
+            locked.save()
+
+
+def _import_finish(locked: MemberImport, actor: User | None) -> None:
+    locked.status = MemberImport.Status.IMPORTED
+    locked.imported_at = timezone.now()
+    locked.content = b""
+    locked.save()
+    audit_log(
+        action="member_import.confirm",
+        actor=actor,
+        target=locked,
+        details={
+            "kind": locked.kind,
+            "created": locked.created_count,
+            "updated": locked.updated_count,
+            "unchanged": locked.unchanged_count,
+            "skipped": locked.skipped_count,
+        },
+    )
 
 
 @transaction.atomic

@@ -190,9 +190,15 @@ class PointsAccountAdmin(PointsReportsMixin, ReadOnlyAdmin):
         if not request.user.has_perm("rewards.adjust_points"):
             raise PermissionDenied
         account = self.get_object(request, object_id)
-        if account is None:
+        # A member who never had points has no account yet: the first adjustment opens it.
+        member = (
+            Member.objects.not_erased().filter(pk=account.pk if account else object_id).first()
+            if account is not None or str(object_id).isdigit()
+            else None
+        )
+        if member is None:
             return redirect("admin:rewards_pointsaccount_changelist")
-        member = Member.objects.get(pk=account.pk)
+        back_to_360 = request.GET.get("next") == "360"
         form = AdjustForm(request.POST or None, initial={"key": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
             try:
@@ -208,12 +214,15 @@ class PointsAccountAdmin(PointsReportsMixin, ReadOnlyAdmin):
                 form.add_error(None, error)
             else:
                 self.message_user(request, _("Points adjusted."), messages.SUCCESS)
-                return redirect(reverse("admin:rewards_pointsaccount_change", args=[account.pk]))
+                if back_to_360:
+                    return redirect(reverse("admin:members_member_360", args=[member.pk]))
+                return redirect(reverse("admin:rewards_pointsaccount_change", args=[member.pk]))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Adjust points of %(member)s") % {"member": member},
             "form": form,
             "account": account,
+            "balance": account.balance if account else 0,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/rewards/adjust_points.html", context)
@@ -226,14 +235,59 @@ class TierChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["member", "from_tier", "to_tier"]
 
 
+class RedemptionCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        max_length=255,
+        help_text=_("Kept with the redemption and in the audit log."),
+    )
+
+
 @admin.register(Redemption)
 class RedemptionAdmin(admin.ModelAdmin):
+    """A redemption's own page has its actions (fulfil, cancel with a reason) as buttons, each a
+    POST through rewards.services.redemptions; internal fields sit under "Technical details"."""
+
     list_display = ["created_at", "voucher_code", "member", "reward", "points", "status"]
     list_filter = ["status", "reward__kind", "created_at"]
     search_fields = ["voucher_code", "member__number", "member__email"]
     list_select_related = ["member", "reward"]
+    show_full_result_count = False
     actions = ["cancel_selected", "fulfil_selected"]
     readonly_fields = [field.name for field in Redemption._meta.fields]
+    change_form_template = "admin/rewards/redemption/change_form.html"
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "member",
+                    "reward",
+                    "status",
+                    "points",
+                    "voucher_code",
+                    "voucher_valid_until",
+                    "created_at",
+                ]
+            },
+        ),
+        (
+            _("Fulfilled or cancelled"),
+            {
+                "fields": [
+                    "fulfilled_at",
+                    "used_in_store",
+                    "cancelled_at",
+                    "cancelled_by",
+                    "cancel_reason",
+                ]
+            },
+        ),
+        (
+            _("Technical details"),
+            {"classes": ["collapse"], "fields": ["idempotency_key", "entry"]},
+        ),
+    ]
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -243,6 +297,87 @@ class RedemptionAdmin(admin.ModelAdmin):
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("rewards.cancel_redemption")
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/fulfil/",
+                wrap(self.fulfil_view),
+                name="rewards_redemption_fulfil",
+            ),
+            path(
+                "<int:object_id>/cancel/",
+                wrap(self.cancel_view),
+                name="rewards_redemption_cancel",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        redemption = self.get_object(request, object_id)
+        pending = redemption is not None and redemption.status == Redemption.Status.PENDING
+        extra_context = {
+            **(extra_context or {}),
+            "can_fulfil": pending and self.has_change_permission(request, redemption),
+            "can_cancel": pending and self.has_cancel_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _redemption_or_back(self, request: HttpRequest, object_id: int):
+        redemption = self.get_object(request, str(object_id))
+        if redemption is None:
+            raise PermissionDenied
+        return redemption
+
+    def fulfil_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        redemption = self._redemption_or_back(request, object_id)
+        if not self.has_change_permission(request, redemption):
+            raise PermissionDenied
+        change_url = reverse("admin:rewards_redemption_change", args=[redemption.pk])
+        if request.method != "POST":
+            return redirect(change_url)
+        try:
+            redemption_fulfil(redemption=redemption, actor=request.user, request=request)
+        except ValidationError as error:
+            self.message_user(request, error.messages[0], messages.ERROR)
+        else:
+            self.message_user(request, _("The redemption is fulfilled."), messages.SUCCESS)
+        return redirect(change_url)
+
+    def cancel_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        redemption = self._redemption_or_back(request, object_id)
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        change_url = reverse("admin:rewards_redemption_change", args=[redemption.pk])
+        form = RedemptionCancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                redemption_cancel(
+                    redemption=redemption,
+                    actor=request.user,
+                    request=request,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                self.message_user(request, error.messages[0], messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("The redemption is cancelled and %(points)d points are returned.")
+                    % {"points": redemption.points},
+                    messages.SUCCESS,
+                )
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Cancel redemption %(code)s") % {"code": redemption.voucher_code},
+            "opts": self.model._meta,
+            "original": redemption,
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/rewards/redemption/cancel.html", context)
 
     @admin.action(description=_("Cancel and return the points"), permissions=["cancel"])
     def cancel_selected(self, request: HttpRequest, queryset) -> None:

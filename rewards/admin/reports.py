@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from celery import current_app
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Segment
+from rewards.models import BulkAdjustment
 from rewards.selectors.reports import point_value, points_liability, reward_rates_list
 from rewards.services.bulk import points_bulk_adjust_start
 
@@ -126,10 +128,58 @@ class PointsReportsMixin:
                         % {"points": plan.points, "members": plan.members, "segment": segment},
                         messages.SUCCESS,
                     )
-                    return redirect("admin:rewards_pointsaccount_changelist")
+                    return redirect("admin:rewards_bulkadjustment_changelist")
         context = {
             **self._context(request, _("Adjust the points of a whole segment")),
             "form": form,
             "preview": preview,
         }
         return TemplateResponse(request, "admin/rewards/bulk_adjust.html", context)
+
+
+@admin.register(BulkAdjustment)
+class BulkAdjustmentAdmin(admin.ModelAdmin):
+    """Bulk adjustments and how far each has come: a progress bar per batch, the page refreshing
+    itself (no script) while one runs. Read-only: they are started from the points accounts."""
+
+    list_display = [
+        "created_at",
+        "segment",
+        "points",
+        "progress_bar",
+        "adjusted",
+        "skipped",
+        "status",
+        "actor",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["segment", "actor"]
+    readonly_fields = [field.name for field in BulkAdjustment._meta.fields]
+    change_list_template = "admin/rewards/bulkadjustment_change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("progress"))
+    def progress_bar(self, bulk: BulkAdjustment) -> str:
+        return format_html(
+            '<progress max="{}" value="{}">{} %</progress> {}/{}',
+            bulk.members,
+            bulk.done,
+            bulk.percent,
+            bulk.done,
+            bulk.members,
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "refresh": BulkAdjustment.objects.filter(status=BulkAdjustment.Status.RUNNING).exists(),
+        }
+        return super().changelist_view(request, extra_context)

@@ -21,15 +21,18 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.services import audit_log
 from members.models import Member, Segment, SegmentSnapshot
 from members.services.segments import segment_snapshot_create
+from rewards.models import BulkAdjustment
 
 from .ledger import _clean_reason, points_adjust, points_clean_amount
 
 BATCH_PERMISSION = "rewards.adjust_points"
+BULK_CHUNK = 1000  # members per chunk; the progress is written after each
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,14 @@ def points_bulk_adjust_start(
             raise ValidationError(
                 _("The segment has no members right now: nothing to adjust."), code="empty"
             )
+        BulkAdjustment.objects.create(
+            batch=batch,
+            segment=segment,
+            points=points,
+            reason=reason,
+            actor=actor,
+            members=snapshot.member_count,
+        )
         audit_log(
             action="points.bulk_adjust",
             actor=actor,
@@ -100,8 +111,9 @@ def points_bulk_adjust_run(
         .values_list("member_id", flat=True)
     )
     adjusted = skipped = 0
-    for chunk_start in range(0, snapshot.member_count, 1000):
-        ids = list(member_ids[chunk_start : chunk_start + 1000])
+    progress = BulkAdjustment.objects.filter(batch=batch)
+    for chunk_start in range(0, snapshot.member_count, BULK_CHUNK):
+        ids = list(member_ids[chunk_start : chunk_start + BULK_CHUNK])
         for member in Member.objects.filter(pk__in=ids).order_by("pk"):
             try:
                 points_adjust(
@@ -115,6 +127,20 @@ def points_bulk_adjust_run(
                 skipped += 1
             else:
                 adjusted += 1
+        # Absolute figures: a run after a worker restart starts over (the keys make the
+        # members already done no-ops) and overwrites them.
+        progress.update(
+            done=min(chunk_start + BULK_CHUNK, snapshot.member_count),
+            adjusted=adjusted,
+            skipped=skipped,
+        )
+    progress.update(
+        done=snapshot.member_count,
+        adjusted=adjusted,
+        skipped=skipped,
+        status=BulkAdjustment.Status.DONE,
+        finished_at=timezone.now(),
+    )
     audit_log(
         action="points.bulk_adjust_done",
         actor=actor,

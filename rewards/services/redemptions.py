@@ -430,11 +430,13 @@ def _refusal_from(row: _Outcome) -> Exception:
 
 
 def redemption_cancel(
-    *, redemption: Redemption, actor, request: HttpRequest | None = None
+    *, redemption: Redemption, actor, request: HttpRequest | None = None, reason: str = ""
 ) -> Redemption:
     """Staff cancel a pending redemption: the points go back to the lots they came from (with a
-    reversal entry), the stock goes back up, and the action is audited. Cancelling twice is a
-    no-op; a fulfilled redemption cannot be cancelled."""
+    reversal entry), the stock goes back up, and the action is audited with the staff's reason
+    (kept on the redemption too). Cancelling twice is a no-op; a fulfilled redemption cannot be
+    cancelled."""
+    reason = " ".join((reason or "").split())[:255]
     now = timezone.now()
     with transaction.atomic():
         member = Member.objects.get(pk=redemption.member_id)
@@ -466,18 +468,21 @@ def redemption_cancel(
         current.status = Redemption.Status.CANCELLED
         current.cancelled_at = now
         current.cancelled_by = actor
-        current.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+        current.cancel_reason = reason
+        current.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
         audit_log(
             action="redemption.cancel",
             actor=actor,
             target=current,
             request=request,
-            details={"member": member.pk, "points": current.points},
+            details={"member": member.pk, "points": current.points, "reason": reason},
         )
     return current
 
 
-def redemption_fulfil(*, redemption: Redemption, actor=None) -> Redemption:
+def redemption_fulfil(
+    *, redemption: Redemption, actor=None, request: HttpRequest | None = None
+) -> Redemption:
     """Mark a pending redemption as fulfilled (handed over, code used, donation made)."""
     with transaction.atomic():
         current = Redemption.objects.select_for_update().get(pk=redemption.pk)
@@ -485,7 +490,7 @@ def redemption_fulfil(*, redemption: Redemption, actor=None) -> Redemption:
             current.status = Redemption.Status.FULFILLED
             current.fulfilled_at = timezone.now()
             current.save(update_fields=["status", "fulfilled_at"])
-            audit_log(action="redemption.fulfil", actor=actor, target=current)
+            audit_log(action="redemption.fulfil", actor=actor, target=current, request=request)
         elif current.status == Redemption.Status.CANCELLED:
             raise ValidationError(
                 _("A cancelled redemption cannot be fulfilled."), code="cancelled"
