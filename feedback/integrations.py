@@ -41,7 +41,7 @@ from feedback.selectors.portal import survey_to_answer_first
 from feedback.selectors.suggestions import suggestions_top
 from feedback.services.triggers import survey_after_purchase
 from feedback.tokens import invitation_url
-from members.gdpr import gdpr_eraser_register, gdpr_exporter_register
+from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_model_covered
 from members.hooks import purchase_recorded_register
 from members.models import Member
 from members.segments import BOOLEAN, CHOICE, SegmentField, segment_field_register
@@ -445,16 +445,55 @@ def cases_tile(request, period: Period) -> dict[str, Any] | None:
     }
 
 
+# How erasing a member treats each feedback model (members.gdpr; checked by a model walk).
+GDPR_COVERAGE = {
+    "feedback.Survey": "the survey itself: titles and questions, no member's data",
+    "feedback.Invitation": "feedback_erase unlinks the member and drops unfinished answers",
+    "feedback.Response": "feedback_erase unlinks the member and the invitation; scores, tier "
+    "and dates stay as figures",
+    "feedback.Answer": "feedback_erase blanks free-text answers; numbers and choices stay",
+    "feedback.FollowUpCase": "feedback_erase unlinks the member; the owner and closer are staff",
+    "feedback.CaseRoute": "which staff member owns a store's cases, no member's data",
+    "feedback.Suggestion": "feedback_erase unlinks the author; the idea stays on the board "
+    "without a name; the answerer is staff",
+    "feedback.SuggestionVote": "feedback_erase unlinks the member; the vote still counts",
+    "feedback.SuggestionComment": "feedback_erase unlinks the author; the comment stays without "
+    "a name; staff authors are staff",
+    "feedback.Conversation": "feedback_erase unlinks the member and blanks the subject; times "
+    "stay as figures; the assignee is staff",
+    "feedback.ConversationMessage": "feedback_erase deletes the member's messages and their "
+    "attachments",
+}
+
+
 def register() -> None:
+    for label, how in GDPR_COVERAGE.items():
+        gdpr_model_covered(label, how)
     register_segment_fields()
     timeline_provider_register(responses_timeline)
     timeline_provider_register(cases_timeline)
-    gdpr_exporter_register("survey_answers", answers_export)
-    gdpr_exporter_register("followup_cases", cases_export)
+    gdpr_exporter_register(
+        "survey_answers",
+        answers_export,
+        _("your answers to the club's surveys (not anonymous ones): when, which question, what."),
+    )
+    gdpr_exporter_register(
+        "followup_cases",
+        cases_export,
+        _("the follow-ups the club opened after your answers, and what was done."),
+    )
     timeline_provider_register(suggestions_timeline)
     timeline_provider_register(conversations_timeline)
-    gdpr_exporter_register("suggestions", suggestions_export)
-    gdpr_exporter_register("conversations", conversations_export)
+    gdpr_exporter_register(
+        "suggestions",
+        suggestions_export,
+        _("the ideas you suggested, voted for and commented on."),
+    )
+    gdpr_exporter_register(
+        "conversations",
+        conversations_export,
+        _("your messages with the club and its answers."),
+    )
     gdpr_eraser_register(feedback_erase)
     purchase_recorded_register(survey_after_purchase)
     portal_nav_register(label=_("Surveys"), url_name="feedback:surveys", order=70)
