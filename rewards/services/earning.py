@@ -293,15 +293,21 @@ def _states_load(member_ids: Iterable[int], *, now) -> dict[int, _MemberState]:
     ids = sorted(set(member_ids))
     if not ids:
         return {}
-    PointsAccount.objects.bulk_create(
-        [PointsAccount(member_id=pk) for pk in ids], ignore_conflicts=True
-    )
+    known = set(PointsAccount.objects.filter(member_id__in=ids).values_list("member_id", flat=True))
+    if len(known) < len(ids):
+        PointsAccount.objects.bulk_create(
+            [PointsAccount(member_id=pk) for pk in ids if pk not in known], ignore_conflicts=True
+        )
     accounts = list(
-        PointsAccount.objects.select_for_update(of=("self",))
-        .select_related("tier")
-        .filter(member_id__in=ids)
-        .order_by("member_id")
+        PointsAccount.objects.select_for_update().filter(member_id__in=ids).order_by("member_id")
     )
+    # The tier is looked up by id, not joined: a row another transaction updated while this one
+    # waited for its lock comes back as it is now, but a joined row would be the one read
+    # before the wait (PostgreSQL re-reads only the locked table), i.e. the tier before an
+    # upgrade that the other transaction made.
+    tiers = {tier.pk: tier for tier in Tier.objects.all()}
+    for account in accounts:
+        account.tier = tiers.get(account.tier_id) if account.tier_id else None
     qualifying = dict(
         PointsEntry.objects.filter(member_id__in=ids, created_at__gte=rolling_start(now))
         .order_by()
