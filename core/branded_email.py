@@ -37,6 +37,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.html import linebreaks, urlize
+from django.utils.safestring import mark_safe
 
 LAYOUT = "email/base.html"
 
@@ -83,14 +84,11 @@ def render_branded_email(
         try:
             html = render_to_string(f"{template_base}_message.html", full)
         except TemplateDoesNotExist:
-            html = render_to_string(
-                LAYOUT,
-                full
-                | {
-                    "body_html": linebreaks(urlize(text, autoescape=True), autoescape=False),
-                    "subject": subject,
-                },
+            # urlize escapes the text and links its URLs; the paragraphs are then safe HTML.
+            body_html = mark_safe(  # noqa: S308 - built from escaped text
+                linebreaks(urlize(text, autoescape=True), autoescape=False)
             )
+            html = render_to_string(LAYOUT, full | {"body_html": body_html, "subject": subject})
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("profile/", views_profile.profile, name="profile"),
     path("preferences/", views_profile.preferences, name="preferences"),
     path("card/", views_portal.card, name="card"),
+    path("card/sw.js", views_portal.card_service_worker, name="card-sw"),
     path("terms/", views_portal.club_page, {"kind": "terms"}, name="terms"),
     path("privacy/", views_portal.club_page, {"kind": "privacy"}, name="privacy"),
     path("purchases/", views_portal.purchases, name="purchases"),

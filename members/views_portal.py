@@ -59,3 +59,13 @@ def club_page(request: HttpRequest, kind: str) -> HttpResponse:
         "members/portal/club_page.html",
         {"page": page, "body_html": markdown_render(page.body, headings=True)},
     )
+
+
+@require_GET
+def card_service_worker(request: HttpRequest) -> HttpResponse:
+    """The card page's service worker, served from /card/ so that its scope covers the card."""
+    response = render(
+        request, "members/portal/card-sw.js", content_type="text/javascript; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -162,3 +162,36 @@ def test_no_portal_page_is_wider_than_the_screen(browser_page, live_server, club
                 page.screenshot(path=ARTIFACTS / f"portal-{name}.png", full_page=True)
     assert too_wide == []
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.chromium
+def test_the_card_shows_offline_once_loaded_and_is_forgotten_at_logout(
+    browser_page, live_server, club_member
+):
+    member, _product = club_member
+    page = browser_page
+    _log_in(page, live_server, member)
+    card_url = f"{live_server.url}{reverse('members:card')}"
+
+    # given the member opened their card once, online
+    page.goto(card_url)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.reload()
+    page.wait_for_function(
+        "async () => (await (await caches.open('lojal-card-v1')).keys()).length >= 3"
+    )
+
+    # when the network is gone and they open it again
+    page.context.set_offline(True)
+    page.goto(card_url)
+
+    # then the card shows, styled, with its codes
+    assert page.locator(".till-card svg.code--bar").is_visible()
+    assert page.locator(".till-card__number").inner_text() == member.number
+    page.context.set_offline(False)
+
+    # when they log out, the kept card is forgotten
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_load_state("load")
+    page.wait_for_function("async () => !(await caches.has('lojal-card-v1'))")

@@ -4,6 +4,7 @@ meant for their tier and segments, and only their own redemptions."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -96,11 +97,12 @@ def redemption_list_for_member(*, member: Member) -> QuerySet[Redemption]:
     )
 
 
-def delivery_last_address(*, member: Member) -> dict[str, str] | None:
+def delivery_last_address(*, member: Member) -> dict[str, Any] | None:
     """The address the member last had a reward sent to, as RedeemForm initial data."""
-    return (
+    last = (
         Redemption.objects.filter(member=member, delivery=Redemption.Delivery.POST)
         .order_by("-created_at", "-id")
         .values("delivery_name", "delivery_address", "delivery_postcode", "delivery_city")
         .first()
     )
+    return dict(last) if last else None

@@ -379,7 +379,7 @@ def _redemption_from(
         ["id", "name_sv", "name_en"],
         [row.reward_id, row.reward_name_sv, row.reward_name_en],
     )
-    loaded = {
+    loaded: dict[str, Any] = {
         "id": row.redemption_id,
         "member_id": member.pk,
         "reward_id": row.reward_id,
@@ -394,7 +394,7 @@ def _redemption_from(
     # The function stores the delivery only for a product, and the reward's kind is not
     # returned: when a delivery was given, the stored one is read back (one query; the API's hot
     # path gives none). Otherwise the delivery fields stay deferred, loaded if ever used.
-    if delivery is not None:
+    if delivery is not None and row.redemption_id is not None:
         stored = Redemption.objects.filter(pk=row.redemption_id).values(
             "delivery",
             "delivery_name",
@@ -403,7 +403,7 @@ def _redemption_from(
             "delivery_city",
             "pickup_store_id",
         )[0]
-        loaded |= stored
+        loaded |= dict(stored)
     redemption = Redemption.from_db(connection.alias, list(loaded), list(loaded.values()))
     if delivery is not None and delivery.store is not None and redemption.pickup_store_id:
         redemption.pickup_store = delivery.store

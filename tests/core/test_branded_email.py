@@ -28,6 +28,7 @@ def test_a_text_only_template_gets_the_branded_html_and_keeps_its_text(settings)
     assert "https://klubb.example.se/static/img/logo.svg" in html
     assert "Hälsningar\nFriluftsklubben" in message.body
     assert '<html lang="sv">' in html and "Du får det här mejlet som medlem" in html
+    assert "<p>" in html and "&lt;p&gt;" not in html
 
 
 def test_an_unknown_language_falls_back_to_the_sites(settings):
@@ -60,3 +61,4 @@ def test_allauths_verification_mail_is_branded_and_signed_by_the_club(
     assert "Friluftsklubben" in message.body
     html = message.alternatives[0][0]
     assert "Friluftsklubben" in html and "/confirm-email/" in html
+    assert '<a href="http' in html and "&lt;" not in html
