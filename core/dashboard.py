@@ -254,3 +254,12 @@ def percent(rate: float | None) -> str:
     if rate is None:
         return "–"
     return gettext("%(percent)s %%") % {"percent": number_format(round(rate * 100, 1), 1)}
+
+
+def tile_memo(request: HttpRequest, key: str, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per request and key: tiles sharing a query (or the rollup refreshing
+    the same period in each language) run it once."""
+    memo = request.__dict__.setdefault("_dashboard_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]

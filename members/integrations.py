@@ -27,6 +27,7 @@ from core.dashboard import (
     money,
     percent,
     period_weeks,
+    tile_memo,
     week_label,
     weekly_values,
 )
@@ -51,7 +52,11 @@ def _date(moment) -> str:
 
 
 def members_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
-    figures = dashboard_member_figures(start=period.start, end=period.end)
+    figures = tile_memo(
+        request,
+        f"members:{period.key}",
+        lambda: dashboard_member_figures(start=period.start, end=period.end),
+    )
     weeks = period_weeks(period)
     members_url = reverse("admin:members_member_changelist")
     return {
@@ -82,7 +87,11 @@ def members_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
 
 
 def retention_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
-    figures = dashboard_retention(start=period.start, end=period.end)
+    figures = tile_memo(
+        request,
+        f"retention:{period.key}",
+        lambda: dashboard_retention(start=period.start, end=period.end),
+    )
     scores_url = reverse("admin:members_memberscore_changelist")
     average = figures.average_churn_risk
     return {
@@ -114,7 +123,7 @@ def retention_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
 
 
 def value_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
-    figures = dashboard_value()
+    figures = tile_memo(request, "value", dashboard_value)
     scores_url = reverse("admin:members_memberscore_changelist")
     return {
         "figures": [
@@ -144,7 +153,11 @@ def value_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
 
 
 def purchases_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
-    rows = dashboard_purchases_per_week(start=period.start, end=period.end)
+    rows = tile_memo(
+        request,
+        f"purchases:{period.key}",
+        lambda: dashboard_purchases_per_week(start=period.start, end=period.end),
+    )
     weeks = period_weeks(period)
     online = [row for row in rows if row["channel"] == Purchase.Channel.ONLINE]
     store = [row for row in rows if row["channel"] == Purchase.Channel.STORE]

@@ -13,7 +13,15 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.dashboard import Period, money, percent, period_weeks, week_label, weekly_values
+from core.dashboard import (
+    Period,
+    money,
+    percent,
+    period_weeks,
+    tile_memo,
+    week_label,
+    weekly_values,
+)
 from rewards.models import PointsEntry
 from rewards.selectors.dashboard import (
     dashboard_liability_now,
@@ -34,10 +42,11 @@ def _kind(rows: list[dict], kind: str, *, sign: int = 1) -> list[dict]:
 
 def _points_rows(request: HttpRequest, period: Period) -> list[dict]:
     """The points per week and kind, queried once per request for the three tiles using them."""
-    memo = request.__dict__.setdefault("_dashboard_points", {})
-    if period.key not in memo:
-        memo[period.key] = dashboard_points_per_week(start=period.start, end=period.end)
-    return memo[period.key]
+    return tile_memo(
+        request,
+        f"points:{period.key}",
+        lambda: dashboard_points_per_week(start=period.start, end=period.end),
+    )
 
 
 def points_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
@@ -74,7 +83,7 @@ def points_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
 def liability_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
     """Points outstanding now; the trend is the balance at the end of each week, worked back
     from today's total through the week's net change (so no history table is needed)."""
-    now = dashboard_liability_now()
+    now = tile_memo(request, "liability", dashboard_liability_now)
     rows = _points_rows(request, period)
     weeks = period_weeks(period)
     net = weekly_values(weeks, rows)
@@ -107,7 +116,11 @@ def liability_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
 
 
 def redemptions_tile(request: HttpRequest, period: Period) -> dict[str, Any]:
-    count, top = dashboard_redemptions(start=period.start, end=period.end)
+    count, top = tile_memo(
+        request,
+        f"redemptions:{period.key}",
+        lambda: dashboard_redemptions(start=period.start, end=period.end),
+    )
     rows = _points_rows(request, period)
     issued = sum(row["total"] or 0 for row in rows if row["kind"] == PointsEntry.Kind.EARN)
     redeemed = -sum(row["total"] or 0 for row in rows if row["kind"] == PointsEntry.Kind.REDEEM)

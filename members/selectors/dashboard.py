@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Avg, Count, DateField, Q, Sum
 from django.db.models.functions import TruncWeek
@@ -21,7 +22,7 @@ class MemberFigures:
     total: int
     new: int
     active: int  # with a purchase in the last ACTIVE_DAYS days
-    new_per_week: list[dict]  # {"week": date, "total": n}
+    new_per_week: list[Any]  # {"week": date, "total": n}
 
 
 def dashboard_member_figures(*, start: datetime.datetime, end: datetime.datetime) -> MemberFigures:
@@ -65,15 +66,22 @@ def dashboard_retention(*, start: datetime.datetime, end: datetime.datetime) -> 
     """Repeat buyers from the previous period of the same length, and the churn-risk scores
     (2 queries: one semi-join over purchases, one aggregate over the scores)."""
     length = end - start
-    bought_now = Purchase.objects.filter(
-        purchased_at__gte=start, purchased_at__lte=end, original__isnull=True
-    ).values("member_id")
-    before = Purchase.objects.filter(
-        purchased_at__gte=start - length, purchased_at__lt=start, original__isnull=True
+    # One pass over the two periods' purchases, grouped by member (no IN over a subquery, which
+    # PostgreSQL cannot hash once the period holds more rows than work_mem).
+    per_member = (
+        Purchase.objects.filter(
+            purchased_at__gte=start - length, purchased_at__lte=end, original__isnull=True
+        )
+        .values("member_id")
+        .annotate(
+            before=Count("pk", filter=Q(purchased_at__lt=start)),
+            again=Count("pk", filter=Q(purchased_at__gte=start)),
+        )
+        .order_by()
     )
-    counts = before.aggregate(
-        buyers=Count("member_id", distinct=True),
-        retained=Count("member_id", distinct=True, filter=Q(member_id__in=bought_now)),
+    counts = per_member.aggregate(
+        buyers=Count("member_id", filter=Q(before__gt=0)),
+        retained=Count("member_id", filter=Q(before__gt=0, again__gt=0)),
     )
     scores = MemberScore.objects.filter(purchase_count__gt=0).aggregate(
         high=Count("pk", filter=Q(churn_risk__gte=HIGH_CHURN_RISK)), average=Avg("churn_risk")
@@ -110,7 +118,7 @@ def dashboard_value() -> ValueFigures:
     )
 
 
-def dashboard_purchases_per_week(*, start: datetime.datetime, end: datetime.datetime) -> list[dict]:
+def dashboard_purchases_per_week(*, start: datetime.datetime, end: datetime.datetime) -> list[Any]:
     """Purchases (returns netted into the amount, not counted as purchases) per week and
     channel: [{"week": date, "channel": "online", "count": n, "amount": Decimal}] (1 query)."""
     return list(

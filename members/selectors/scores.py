@@ -81,10 +81,10 @@ def member_score_explained(score: MemberScore | None) -> list[str]:
         % {"value": _kr(score.clv_predicted_12m)}
     )
     channel = {
-        MemberScore.PreferredChannel.ONLINE: _("Buys mostly online."),
-        MemberScore.PreferredChannel.STORE: _("Buys mostly in store."),
-        MemberScore.PreferredChannel.BOTH: _("Buys both online and in store."),
-    }.get(score.preferred_channel)
+        MemberScore.PreferredChannel.ONLINE.value: _("Buys mostly online."),
+        MemberScore.PreferredChannel.STORE.value: _("Buys mostly in store."),
+        MemberScore.PreferredChannel.BOTH.value: _("Buys both online and in store."),
+    }.get(str(score.preferred_channel))
     if channel:
         lines.append(channel)
     return lines

@@ -133,6 +133,35 @@ class PointsEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["member", "actor"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "created_at",
+                    "member",
+                    "kind",
+                    "amount",
+                    "debt_change",
+                    "qualifying",
+                    "reason_display",
+                    "cause_label",
+                    "reverses",
+                    "actor",
+                ]
+            },
+        ),
+        (
+            _("Technical details"),
+            {
+                "classes": ["collapse"],
+                "fields": ["idempotency_key", "cause_type", "cause_id", "reason", "reason_params"],
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [*(field.name for field in PointsEntry._meta.fields), "reason_display"]
 
     @admin.display(description=_("reason"))
     def reason_display(self, entry: PointsEntry) -> str:

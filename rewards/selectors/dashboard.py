@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, DateField, Q, Sum
 from django.db.models.functions import TruncWeek
@@ -14,7 +15,7 @@ from django.db.models.functions import TruncWeek
 from rewards.models import PointsAccount, PointsEntry, Redemption
 
 
-def dashboard_points_per_week(*, start: datetime.datetime, end: datetime.datetime) -> list[dict]:
+def dashboard_points_per_week(*, start: datetime.datetime, end: datetime.datetime) -> list[Any]:
     """[{"week": date, "kind": "earn", "total": points}] for earn, redeem (net of the points
     cancellations gave back), expire and adjust, in the period (1 query)."""
     return list(
@@ -42,7 +43,7 @@ def dashboard_liability_now() -> LiabilityNow:
 
 def dashboard_redemptions(
     *, start: datetime.datetime, end: datetime.datetime, top: int = 5
-) -> tuple[int, list[dict]]:
+) -> tuple[int, list[Any]]:
     """Redemptions in the period (not cancelled) and the top rewards by redemptions (2 queries)."""
     redemptions = Redemption.objects.filter(created_at__gte=start, created_at__lte=end).exclude(
         status=Redemption.Status.CANCELLED

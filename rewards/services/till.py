@@ -41,7 +41,7 @@ def voucher_use_at_till(
     try:
         pk = int(str(redemption_id))
     except (TypeError, ValueError):
-        pk = None
+        raise ValidationError(_("This member has no such voucher."), code="not_found") from None
     with transaction.atomic():
         voucher = (
             Redemption.objects.select_for_update(of=("self",))
@@ -52,7 +52,7 @@ def voucher_use_at_till(
         if voucher is None:
             raise ValidationError(_("This member has no such voucher."), code="not_found")
         if voucher.status == Redemption.Status.FULFILLED:
-            when = formats.date_format(timezone.localtime(voucher.fulfilled_at), "j M Y")
+            when = formats.date_format(timezone.localtime(voucher.fulfilled_at), "j F Y")
             params = {"code": voucher.voucher_code, "date": when}
             if voucher.used_in_store:
                 message = _("Voucher %(code)s was already used on %(date)s in %(store)s.")
@@ -75,7 +75,7 @@ def voucher_use_at_till(
                 _("Voucher %(code)s expired on %(date)s.")
                 % {
                     "code": voucher.voucher_code,
-                    "date": formats.date_format(voucher.voucher_valid_until, "j M Y"),
+                    "date": formats.date_format(voucher.voucher_valid_until, "j F Y"),
                 },
                 code="expired",
             )

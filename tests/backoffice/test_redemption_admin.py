@@ -134,3 +134,11 @@ def test_scores_are_explained_in_words():
     assert "High risk of leaving" in text
     assert "in store" in text
     assert member_score_explained(None) == []
+
+
+def test_points_entry_page_keeps_internals_under_technical_details(club_admin, redemption):
+    entry = redemption.entry
+    html = club_admin.get(f"/admin/rewards/pointsentry/{entry.pk}/change/").content.decode()
+    assert "Technical details" in html
+    before, _sep, after = html.partition("Technical details")
+    assert entry.idempotency_key in after and entry.idempotency_key not in before
