@@ -428,3 +428,20 @@ CELERY_BEAT_SCHEDULE["rewards-gamification-award"] = {
     "task": "rewards.tasks.gamification_award_task",
     "schedule": 3600.0,
 }
+
+# --- Events (issue 13) -------------------------------------------------------------------------
+# The portal's address in event e-mails (links to accept an offer, register after an invitation).
+EVENTS_SITE_URL = env("EVENTS_SITE_URL", default="http://localhost:8000")
+# The domain in .ics UIDs ("registration-42@<domain>"): stable, so calendars update, never double.
+EVENTS_ICS_DOMAIN = env("EVENTS_ICS_DOMAIN", default="lojal.example")
+# How long the services wait for an event's row lock before giving up (PostgreSQL lock_timeout).
+EVENTS_LOCK_TIMEOUT_MS = env.int("EVENTS_LOCK_TIMEOUT_MS", default=10_000)
+CELERY_BEAT_SCHEDULE["events-reminders-send"] = {
+    "task": "events.tasks.reminders_send_task",
+    "schedule": 15 * 60.0,
+}
+CELERY_BEAT_SCHEDULE["events-offers-expire"] = {
+    "task": "events.tasks.offers_expire_task",
+    "schedule": 5 * 60.0,
+}
+# --- End events ---------------------------------------------------------------------------------
