@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("members.urls")),
     path("", include("rewards.urls")),
+    path("", include("events.urls")),  # events (issue 13)
 ]
 
 if settings.DEBUG:

@@ -358,6 +358,7 @@ def event_cancel_registration(
     by_staff: bool = False,
     actor=None,
     now: datetime.datetime | None = None,
+    notify: bool = True,
 ) -> Registration:
     """Cancel a registration, leave the waitlist or let an offered seat go. Members (`member`
     given, checked to own it) may cancel a seat only until the cancellation deadline; they may
@@ -382,7 +383,8 @@ def event_cancel_registration(
             _recount_locked(event)
             _fill_locked(event, now=now)
             _save_seats(event)
-        notify_cancelled(current, event_cancelled=False)
+        if notify:
+            notify_cancelled(current, event_cancelled=False)
         if by_staff:
             audit_log(
                 action="event.cancel_registration",
