@@ -119,6 +119,20 @@ def event_get_for_member(*, member: Member, event_id: int) -> Event:
     return event
 
 
+def event_get_visible(*, event_id: int) -> Event:
+    """An event members can know of (not a draft), whoever may attend it; Http404 otherwise.
+    For writes, where the service explains a refusal (another tier, a segment) in words."""
+    event = (
+        Event.objects.filter(pk=event_id, status__in=[*VISIBLE, Event.Status.FINISHED])
+        .select_related("segment")
+        .prefetch_related("tiers")
+        .first()
+    )
+    if event is None:
+        raise Http404
+    return event
+
+
 def registration_get_for_member(*, member: Member, registration_id: Any) -> Registration:
     try:
         registration_id = int(registration_id)
