@@ -7,7 +7,8 @@ app imports events:
 - members: segment fields (registered for / attended events in a window, no-shows), member 360
   timeline entries, the GDPR export (registrations, check-ins, invitations) and erasure (the
   person goes, the counts stay);
-- rewards: the badge metric "events attended".
+- rewards: the badge metric "events attended", and the redemption hook by which an
+  "experience" reward takes a seat at its event.
 
 `register()` is called once from EventsConfig.ready()."""
 
@@ -36,11 +37,12 @@ from events.models import (
     registration_code_generate,
 )
 from events.selectors.portal import upcoming_registration_for_member
-from events.services.registrations import event_cancel_registration
+from events.services.registrations import event_cancel_registration, event_seat_hook
 from members.gdpr import gdpr_eraser_register, gdpr_exporter_register
 from members.models import Member
 from members.segments import BOOLEAN, NUMBER, SegmentField, compare_q, segment_field_register
 from members.timeline import TimelineEntry, timeline_provider_register
+from rewards.hooks import redemption_hook_register
 from rewards.metrics import badge_metric_register
 
 EVENTS = _("Events")
@@ -343,3 +345,4 @@ def register() -> None:
     gdpr_exporter_register("event_registrations", registrations_export)
     gdpr_exporter_register("event_invitations", invitations_export)
     gdpr_eraser_register(events_erase)
+    redemption_hook_register(event_seat_hook)

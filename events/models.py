@@ -22,7 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Segment
-from rewards.models import PointsEntry, Tier
+from rewards.models import PointsEntry, Redemption, Reward, Tier
 
 PICTURE_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -126,6 +126,16 @@ class Event(models.Model):
         _("offer held for (hours)"), default=24, validators=[MinValueValidator(1)]
     )
     reminder_hours = models.PositiveSmallIntegerField(_("reminder (hours before)"), default=24)
+    reward = models.OneToOneField(
+        Reward,
+        verbose_name=_("catalogue reward (experience)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"kind": "experience"},
+        help_text=_("Redeeming this reward takes a seat at the event."),
+    )
     series_key = models.CharField(_("series"), max_length=40, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -266,6 +276,15 @@ class Registration(models.Model):
     payment_entry = models.ForeignKey(
         PointsEntry,
         verbose_name=_("points payment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    redemption = models.ForeignKey(
+        Redemption,
+        verbose_name=_("paid by redemption"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -98,7 +98,7 @@ class EventAdmin(admin.ModelAdmin):
             },
         ),
         (_("Who may come"), {"fields": ["eligibility", "tiers", "segment"]}),
-        (_("Points"), {"fields": ["points_price", "attendance_points"]}),
+        (_("Points"), {"fields": ["points_price", "attendance_points", "reward"]}),
         (_("Figures"), {"fields": ["figures", "links", "series_key"]}),
     ]
 

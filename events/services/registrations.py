@@ -35,6 +35,7 @@ from django.utils.translation import gettext_noop
 from core.services import audit_log
 from events.models import Event, Registration
 from members.models import Member
+from rewards.models import Redemption
 from rewards.services.ledger import Cause, points_debit, points_reverse
 from rewards.targeting import member_in_segment
 
@@ -74,6 +75,7 @@ REFUSALS: dict[str, Any] = {
     "capacity_below_taken": _("Capacity cannot be below the %(taken)d seats already taken."),
     "capacity_not_number": _("Capacity must be a whole number of at least 1."),
     "already_cancelled": _("This event is already cancelled."),
+    "event_full": _("This event is fully booked."),
 }
 
 
@@ -271,10 +273,13 @@ def event_register(
     by_staff: bool = False,
     actor=None,
     now: datetime.datetime | None = None,
+    redemption: Redemption | None = None,
 ) -> Registration:
     """Register `member` (with `guests`) for `event`, or put them on its waitlist when the party
     does not fit. Staff (`by_staff`) may register outside the registration window, whatever the
-    member's tier or segment, and without the points price; the capacity holds for them too."""
+    member's tier or segment, and without the points price; the capacity holds for them too.
+    A seat paid by a catalogue `redemption` costs no points price and is never a waitlist
+    place: a full event refuses it ("event_full")."""
     guests = guests_clean(guests)
     now = now or timezone.now()
     if not isinstance(member, Member) or member.pk is None:
@@ -319,11 +324,14 @@ def event_register(
             registration.status = Status.REGISTERED
             registration.waitlist_position = None
             event.seats_taken = taken + registration.party_size
+        elif redemption is not None:
+            raise refusal("event_full")
         else:
             registration.status = Status.WAITLISTED
             registration.waitlist_position = _next_position_locked(event)
+        registration.redemption = redemption
         registration.save()
-        if not by_staff:
+        if not by_staff and redemption is None:
             _pay_locked(registration, event)
             registration.save(
                 update_fields=["payments", "payment_entry", "points_paid", "updated_at"]
@@ -559,3 +567,36 @@ def event_cancel(*, event: Event, actor=None, now: datetime.datetime | None = No
             notify_cancelled(registration, event_cancelled=True)
         audit_log(action="event.cancel", actor=actor, target=locked)
     return locked
+
+
+def event_seat_hook(*, reward_id: int, member: Member):
+    """The rewards.hooks redemption hook. A reward that an event points at takes a seat at the
+    event: before the points are spent, the event is locked and checked (open, the member may
+    come, not already there, a seat free), refusing the redemption with nothing written if not;
+    after it, the seat is registered under the same lock. A repeated redemption key finds its
+    seat and takes no other."""
+    event_id = Event.objects.filter(reward_id=reward_id).values_list("pk", flat=True).first()
+    if event_id is None:
+        return None
+    now = timezone.now()
+    event = event_lock(event_id=event_id)
+    if member.status != Member.Status.ACTIVE:
+        raise refusal("member_not_active")
+    held = Registration.objects.filter(
+        event=event,
+        member=member,
+        status__in=[Status.REGISTERED, Status.WAITLISTED, Status.OFFERED],
+    ).first()
+    if held is not None and held.redemption_id is not None:
+        return lambda redemption: None  # the seat of an earlier redemption (a repeated key)
+    if held is not None:
+        raise refusal(f"already_{held.status}")
+    event_check_open(event=event, now=now)
+    _check_eligible(event=event, member=member)
+    if _recount_locked(event) + 1 > event.capacity:
+        raise refusal("event_full")
+
+    def after(redemption: Redemption) -> None:
+        event_register(event=event, member=member, redemption=redemption, now=now)
+
+    return after

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from core.email import email_send_later
 from core.services import audit_log
 from members.models import Member, Segment
+from rewards.hooks import redemption_hooks
 from rewards.models import PointsAccount, PointsEntry, Redemption, Reward
 from rewards.targeting import member_in_segment
 
@@ -128,6 +129,27 @@ def reward_redeem(
     key = clean_key(idempotency_key)
     if not isinstance(member, Member) or member.pk is None:
         raise TypeError("member must be a saved members.Member.")
+    hooks = redemption_hooks()
+    if not hooks:
+        return _redeem(member=member, reward=reward, key=key, actor=actor)
+    # rewards.hooks: each hook may refuse before anything is written, and finishes its part
+    # after the redemption, all in one transaction (the caller's, or one of its own). No block
+    # of our own inside the caller's: a refusal must leave the caller's transaction usable.
+    if connection.in_atomic_block:
+        return _redeem_with_hooks(hooks, member=member, reward=reward, key=key, actor=actor)
+    with transaction.atomic():
+        return _redeem_with_hooks(hooks, member=member, reward=reward, key=key, actor=actor)
+
+
+def _redeem_with_hooks(hooks, *, member: Member, reward: Reward, key: str, actor) -> Redemption:
+    afters = [after for hook in hooks if (after := hook(reward_id=reward.pk, member=member))]
+    redemption = _redeem(member=member, reward=reward, key=key, actor=actor)
+    for after in afters:
+        after(redemption)
+    return redemption
+
+
+def _redeem(*, member: Member, reward: Reward, key: str, actor=None) -> Redemption:
     if redeem_in_database():
         return _reward_redeem_in_database(member=member, reward_id=reward.pk, key=key, actor=actor)
     return reward_redeem_orm(member=member, reward=reward, key=key, actor=actor)
