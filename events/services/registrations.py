@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -106,10 +106,18 @@ def event_lock(*, event_id: int) -> Event:
 
 def seats_count(*, event: Event) -> int:
     """The seats taken now (registered and offered, with guests), counted from the rows."""
-    total = Registration.objects.filter(event=event, status__in=Registration.HOLDS_SEAT).aggregate(
-        rows=Count("id"), guests=Sum("guests")
+    return _counts(event)[0]
+
+
+def _counts(event: Event) -> tuple[int, int]:
+    """(seats taken, the last waitlist position) in one query."""
+    holds = Q(status__in=Registration.HOLDS_SEAT)
+    total = Registration.objects.filter(event=event).aggregate(
+        rows=Count("id", filter=holds),
+        guests=Sum("guests", filter=holds),
+        last=Max("waitlist_position"),
     )
-    return total["rows"] + (total["guests"] or 0)
+    return total["rows"] + (total["guests"] or 0), total["last"] or 0
 
 
 def _recount_locked(event: Event) -> int:
@@ -119,11 +127,6 @@ def _recount_locked(event: Event) -> int:
 
 def _save_seats(event: Event) -> None:
     Event.objects.filter(pk=event.pk).update(seats_taken=event.seats_taken)
-
-
-def _next_position_locked(event: Event) -> int:
-    last = Registration.objects.filter(event=event).aggregate(last=Max("waitlist_position"))
-    return (last["last"] or 0) + 1
 
 
 # --- Checks ------------------------------------------------------------------------------------
@@ -300,10 +303,11 @@ def event_register(
             _check_eligible(event=event, member=member)
         if guests + 1 > event.capacity:
             raise refusal("party_too_large", size=guests + 1, capacity=event.capacity)
-        registration = (
-            Registration.objects.select_for_update().filter(event=event, member=member).first()
-        )
+        registration = Registration.objects.filter(event=event, member=member).first()
         if registration is not None:
+            # Registering again after cancelling: the same row, locked (after the event, as
+            # everywhere).
+            registration = Registration.objects.select_for_update().get(pk=registration.pk)
             if registration.status == Status.REGISTERED:
                 raise refusal("already_registered")
             if registration.status == Status.WAITLISTED:
@@ -319,7 +323,9 @@ def event_register(
         registration.cancelled_at = None
         registration.offer_expires_at = None
         registration.updated_at = now
-        taken = _recount_locked(event)
+        taken, last_position = _counts(event)
+        seats_before = event.seats_taken
+        event.seats_taken = taken
         if taken + registration.party_size <= event.capacity:
             registration.status = Status.REGISTERED
             registration.waitlist_position = None
@@ -328,15 +334,16 @@ def event_register(
             raise refusal("event_full")
         else:
             registration.status = Status.WAITLISTED
-            registration.waitlist_position = _next_position_locked(event)
+            registration.waitlist_position = last_position + 1
         registration.redemption = redemption
         registration.save()
-        if not by_staff and redemption is None:
+        if not by_staff and redemption is None and event.points_price:
             _pay_locked(registration, event)
             registration.save(
                 update_fields=["payments", "payment_entry", "points_paid", "updated_at"]
             )
-        _save_seats(event)
+        if event.seats_taken != seats_before:
+            _save_seats(event)
         if registration.status == Status.REGISTERED:
             notify_registered(registration)
         else:
