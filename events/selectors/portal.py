@@ -26,7 +26,7 @@ def _member_tier_id(member: Member) -> int | None:
 
 def _eligible(events: list[Event], member: Member) -> list[Event]:
     tier_id = _member_tier_id(member)
-    segments = {event.segment for event in events if event.segment_id}
+    segments = {event.segment for event in events if event.segment is not None}
     segment_ids = member_segment_ids(member=member, segments=segments) if segments else set()
     kept = []
     for event in events:

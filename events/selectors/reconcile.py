@@ -67,21 +67,21 @@ def events_reconcile() -> list[Problem]:
         )
         .values("pk", "points_paid", "points_refunded", "ledger_paid", "ledger_refunded")
     )
-    for row in registrations:
-        if row["points_paid"] != row["ledger_paid"]:
+    for paid in registrations:
+        if paid["points_paid"] != paid["ledger_paid"]:
             problems.append(
                 Problem(
                     "registration",
-                    row["pk"],
-                    f"points paid {row['points_paid']}, ledger {row['ledger_paid']}",
+                    paid["pk"],
+                    f"points paid {paid['points_paid']}, ledger {paid['ledger_paid']}",
                 )
             )
-        if row["points_refunded"] != row["ledger_refunded"]:
+        if paid["points_refunded"] != paid["ledger_refunded"]:
             problems.append(
                 Problem(
                     "registration",
-                    row["pk"],
-                    f"points refunded {row['points_refunded']}, ledger {row['ledger_refunded']}",
+                    paid["pk"],
+                    f"points refunded {paid['points_refunded']}, ledger {paid['ledger_refunded']}",
                 )
             )
     return problems

@@ -222,3 +222,13 @@ def test_series_in_the_skipped_hour_is_refused_and_creates_nothing(admin_client)
     response = admin_client.post(reverse("admin:events_event_series"), data)
     assert response.status_code == 302 and Event.objects.count() == 3
     assert in_days(0)
+
+
+def test_a_start_in_the_skipped_hour_is_refused_in_the_form(admin_client):
+    event = EventFactory()
+    data = _change_data(event, starts_at_0="2027-03-28", starts_at_1="02:30:00")
+    data.update(ends_at_0="2027-03-28", ends_at_1="05:00:00")
+    response = admin_client.post(reverse("admin:events_event_change", args=[event.pk]), data)
+    assert response.status_code == 200
+    assert "Europe/Stockholm" in response.content.decode()
+    assert Event.objects.get(pk=event.pk).starts_at == event.starts_at

@@ -380,3 +380,26 @@ def test_events_reconcile_command_exits_non_zero_and_lists_the_problem():
     with pytest.raises(CommandError) as failed:
         call_command("events_reconcile")
     assert failed.value.returncode == 1
+
+
+def test_events_reconcile_finds_a_points_price_the_ledger_does_not_know():
+    event = EventFactory(points_price=100)
+    member = MemberFactory()
+    points_award(member=member, points=500, reason="Start", idempotency_key="start")
+    registration = event_register(event=event, member=member)
+    assert events_reconcile() == []
+    Registration.objects.filter(pk=registration.pk).update(points_paid=150)
+    (problem,) = events_reconcile()
+    assert problem.kind == "registration" and "ledger 100" in problem.problem
+
+
+def test_model_clean_refuses_a_start_in_the_skipped_hour():
+    import datetime as dt
+
+    event = EventFactory.build(
+        starts_at=dt.datetime(2027, 3, 28, 2, 30),  # a wall-clock time on purpose
+        ends_at=dt.datetime(2027, 3, 28, 4, 30),
+    )
+    with pytest.raises(ValidationError) as caught:
+        event.clean()
+    assert caught.value.error_dict["starts_at"][0].code == "dst_gap"
