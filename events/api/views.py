@@ -97,6 +97,8 @@ class RegisterOutput(serializers.Serializer):
 def _position(registration: Registration) -> int | None:
     if registration.status != Registration.Status.WAITLISTED:
         return None
+    if hasattr(registration, "place_in_line"):  # counted by the service under the event lock
+        return registration.place_in_line
     return Registration.objects.filter(
         event_id=registration.event_id,
         status=Registration.Status.WAITLISTED,

@@ -122,12 +122,7 @@ def event_get_for_member(*, member: Member, event_id: int) -> Event:
 def event_get_visible(*, event_id: int) -> Event:
     """An event members can know of (not a draft), whoever may attend it; Http404 otherwise.
     For writes, where the service explains a refusal (another tier, a segment) in words."""
-    event = (
-        Event.objects.filter(pk=event_id, status__in=[*VISIBLE, Event.Status.FINISHED])
-        .select_related("segment")
-        .prefetch_related("tiers")
-        .first()
-    )
+    event = Event.objects.filter(pk=event_id, status__in=[*VISIBLE, Event.Status.FINISHED]).first()
     if event is None:
         raise Http404
     return event

@@ -109,15 +109,16 @@ def seats_count(*, event: Event) -> int:
     return _counts(event)[0]
 
 
-def _counts(event: Event) -> tuple[int, int]:
-    """(seats taken, the last waitlist position) in one query."""
+def _counts(event: Event) -> tuple[int, int, int]:
+    """(seats taken, the last waitlist position, how many wait) in one query."""
     holds = Q(status__in=Registration.HOLDS_SEAT)
     total = Registration.objects.filter(event=event).aggregate(
         rows=Count("id", filter=holds),
         guests=Sum("guests", filter=holds),
         last=Max("waitlist_position"),
+        waiting=Count("id", filter=Q(status=Status.WAITLISTED)),
     )
-    return total["rows"] + (total["guests"] or 0), total["last"] or 0
+    return total["rows"] + (total["guests"] or 0), total["last"] or 0, total["waiting"]
 
 
 def _recount_locked(event: Event) -> int:
@@ -323,7 +324,7 @@ def event_register(
         registration.cancelled_at = None
         registration.offer_expires_at = None
         registration.updated_at = now
-        taken, last_position = _counts(event)
+        taken, last_position, waiting = _counts(event)
         seats_before = event.seats_taken
         event.seats_taken = taken
         if taken + registration.party_size <= event.capacity:
@@ -335,6 +336,7 @@ def event_register(
         else:
             registration.status = Status.WAITLISTED
             registration.waitlist_position = last_position + 1
+            registration.place_in_line = waiting + 1  # type: ignore[attr-defined]
         registration.redemption = redemption
         registration.save()
         if not by_staff and redemption is None and event.points_price:
