@@ -12,6 +12,7 @@ from core import calendar, dashboard, home, messaging
 from core.markup import markdown_render
 
 
+@pytest.mark.django_db  # the apps' own cards (events: the next event) read the database
 def test_home_cards_in_order_and_hidden_when_context_is_none():
     # given two cards, one with nothing to show
     home.home_card_register(key="t-b", template="b.html", context=lambda r, m: {"n": m}, order=2)
@@ -35,6 +36,7 @@ def test_dashboard_refuses_an_unknown_group_and_files_unregistered_models_under_
     assert dashboard.backoffice_model_group("tests.thing").group == "club_life"
 
 
+@pytest.mark.django_db  # the apps' own providers (events) read the database
 def test_calendar_entries_from_every_provider_sorted_by_start():
     now = datetime(2026, 12, 1, tzinfo=UTC)
 
