@@ -109,16 +109,19 @@ def seats_count(*, event: Event) -> int:
     return _counts(event)[0]
 
 
-def _counts(event: Event) -> tuple[int, int, int]:
-    """(seats taken, the last waitlist position, how many wait) in one query."""
+def _counts(event: Event, member: Member | None = None) -> tuple[int, int, int, int]:
+    """(seats taken, the last waitlist position, how many wait, rows of `member`) in one
+    query."""
     holds = Q(status__in=Registration.HOLDS_SEAT)
     total = Registration.objects.filter(event=event).aggregate(
         rows=Count("id", filter=holds),
         guests=Sum("guests", filter=holds),
         last=Max("waitlist_position"),
         waiting=Count("id", filter=Q(status=Status.WAITLISTED)),
+        mine=Count("id", filter=Q(member=member)),
     )
-    return total["rows"] + (total["guests"] or 0), total["last"] or 0, total["waiting"]
+    taken = total["rows"] + (total["guests"] or 0)
+    return taken, total["last"] or 0, total["waiting"], total["mine"]
 
 
 def _recount_locked(event: Event) -> int:
@@ -304,11 +307,11 @@ def event_register(
             _check_eligible(event=event, member=member)
         if guests + 1 > event.capacity:
             raise refusal("party_too_large", size=guests + 1, capacity=event.capacity)
-        registration = Registration.objects.filter(event=event, member=member).first()
-        if registration is not None:
+        taken, last_position, waiting, mine = _counts(event, member)
+        if mine:
             # Registering again after cancelling: the same row, locked (after the event, as
             # everywhere).
-            registration = Registration.objects.select_for_update().get(pk=registration.pk)
+            registration = Registration.objects.select_for_update().get(event=event, member=member)
             if registration.status == Status.REGISTERED:
                 raise refusal("already_registered")
             if registration.status == Status.WAITLISTED:
@@ -324,7 +327,6 @@ def event_register(
         registration.cancelled_at = None
         registration.offer_expires_at = None
         registration.updated_at = now
-        taken, last_position, waiting = _counts(event)
         seats_before = event.seats_taken
         event.seats_taken = taken
         if taken + registration.party_size <= event.capacity:
