@@ -238,12 +238,11 @@ def invitations_export(*, member: Member) -> list[dict[str, Any]]:
 def events_erase(*, member: Member) -> None:
     """The person goes, the counts stay: registrations stay (on the anonymised member) with new
     codes and tokens that lead to no one, future seats are given up (to the waitlist, with any
-    points price paid back, told to no one), invitations are deleted and check-in scans forget
-    the code."""
+    points price paid back, told to no one), invitations stay on the anonymised member (the
+    figures still count them) and check-in scans forget the code typed or scanned."""
     now = timezone.now()
     registrations = Registration.objects.filter(member=member)
-    CheckIn.objects.filter(registration__in=registrations).update(code="", staff=None)
-    Invitation.objects.filter(member=member).delete()
+    CheckIn.objects.filter(registration__in=registrations).update(code="")
     future = list(
         registrations.filter(
             status__in=[S.REGISTERED, S.WAITLISTED, S.OFFERED], event__starts_at__gt=now

@@ -104,7 +104,8 @@ def test_gdpr_export_and_erasure_keeps_counts():
     assert kept.status == Registration.Status.CANCELLED and kept.code != registration.code
     assert Registration.objects.filter(event=event).count() == 2
     assert Registration.objects.get(pk=waiting.pk).status == Registration.Status.REGISTERED
-    assert not Invitation.objects.filter(member=member).exists()
+    assert Invitation.objects.filter(member=member).count() == 1  # counted, on no one
+    assert Member.objects.get(pk=member.pk).email == ""
     assert events_reconcile() == []
 
 
