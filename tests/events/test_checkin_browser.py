@@ -45,6 +45,7 @@ def _wait_for_checkins(page, count: int) -> None:
 
 def test_checkin_by_code_then_offline_then_back_online(browser_page, live_server):  # noqa: F811
     page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})  # the phone at the door
     event = EventFactory(attendance_points=0)
     registrations = [event_register(event=event, member=MemberFactory()) for _i in range(3)]
     staff = StaffFactory()
