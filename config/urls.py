@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("rewards.urls")),
     path("", include("feedback.urls")),
+    path("", include("events.urls")),  # events (issue 13)
 ]
 
 if settings.DEBUG:

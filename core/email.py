@@ -57,6 +57,12 @@ def email_to_payload(message: EmailMessage) -> dict:
         "reply_to": list(message.reply_to),
         "headers": dict(message.extra_headers),
         "html": next((str(c) for c, mime in alternatives if mime == "text/html"), None),
+        # Text attachments only (an .ics invitation): (filename, content, mimetype).
+        "attachments": [
+            [name, content, mimetype]
+            for name, content, mimetype in message.attachments
+            if isinstance(content, str)
+        ],
     }
 
 
@@ -75,6 +81,8 @@ def email_from_payload(payload: dict) -> EmailMultiAlternatives:
     )
     if payload.get("html"):
         message.attach_alternative(payload["html"], "text/html")
+    for name, content, mimetype in payload.get("attachments") or []:
+        message.attach(name, content, mimetype)
     return message
 
 

@@ -248,7 +248,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CLUB_NAME}] "
-ACCOUNT_FORMS = {"add_email": "members.forms_email.AddEmailForm"}  # hardening-auth: no one else's address
+# hardening-auth: no one else's address
+ACCOUNT_FORMS = {"add_email": "members.forms_email.AddEmailForm"}
 # --- hardening-auth: lock-out and client addresses ---------------------------------------------
 # Failed logins: LOGIN_ATTEMPTS_LIMIT per (account, client address) and LOGIN_ADDRESS_ATTEMPTS_LIMIT
 # per address across accounts, both per LOGIN_ATTEMPTS_WINDOW; LOGIN_ACCOUNT_ATTEMPTS_LIMIT per
@@ -528,3 +529,19 @@ CELERY_BEAT_SCHEDULE["core-dashboard-refresh"] = {
     "task": "core.tasks.dashboard_refresh_task",
     "schedule": float(DASHBOARD_REFRESH_SECONDS),
 }
+# --- Events (issue 13) -------------------------------------------------------------------------
+# The portal's address in event e-mails (links to accept an offer, register after an invitation).
+EVENTS_SITE_URL = env("EVENTS_SITE_URL", default="http://localhost:8000")
+# The domain in .ics UIDs ("registration-42@<domain>"): stable, so calendars update, never double.
+EVENTS_ICS_DOMAIN = env("EVENTS_ICS_DOMAIN", default="lojal.example")
+# How long the services wait for an event's row lock before giving up (PostgreSQL lock_timeout).
+EVENTS_LOCK_TIMEOUT_MS = env.int("EVENTS_LOCK_TIMEOUT_MS", default=10_000)
+CELERY_BEAT_SCHEDULE["events-reminders-send"] = {
+    "task": "events.tasks.reminders_send_task",
+    "schedule": 15 * 60.0,
+}
+CELERY_BEAT_SCHEDULE["events-offers-expire"] = {
+    "task": "events.tasks.offers_expire_task",
+    "schedule": 5 * 60.0,
+}
+# --- End events ---------------------------------------------------------------------------------

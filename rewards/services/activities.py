@@ -100,8 +100,11 @@ def points_earn_for_activity(
     cause_key: str,
     cause: object | None = None,
     when: datetime.datetime | None = None,
+    points: int | None = None,
 ) -> PointsEntry | None:
-    """Earn the points of the activity rule for `activity`; see the module docstring."""
+    """Earn the points of the activity rule for `activity`; see the module docstring. `points`
+    (e.g. an event's own points for attending) replaces the rule's points; then no rule is
+    needed, and a rule that exists still applies its caps."""
     if activity not in Activity.values:
         raise ValueError(f"Unknown activity {activity!r}.")
     if not isinstance(member, Member) or member.pk is None:
@@ -118,23 +121,24 @@ def points_earn_for_activity(
         if existing is not None:
             return existing
         rule = activity_rule_for(activity=activity, when=when)
-        if rule is None:
+        if rule is None and not points:
             return None
-        if _cap_reached(rule=rule, member=member, when=when):
+        if rule is not None and _cap_reached(rule=rule, member=member, when=when):
             logger.info("Activity cap reached: member %s, %s", member.pk, activity)
             return None
+        earned = points if points else rule.points  # type: ignore[union-attr]
         entry = credit_locked(
             account=account,
             member=member,
             kind=PointsEntry.Kind.EARN,
-            points=rule.points,
+            points=earned,
             reason=REASONS[Activity(activity)],
             key=key,
             cause=Cause(
                 label=activity_label(activity),
                 obj=cause if hasattr(cause, "_meta") else None,  # type: ignore[arg-type]
             ),
-            qualifying=rule.points,
+            qualifying=earned,
             now=when,
         )
         tier_upgrade_locked(account=account, now=when)

@@ -23,6 +23,7 @@ from core.branded_email import render_branded_email
 from core.email import email_send_later
 from core.services import audit_log
 from members.models import Member, Segment, Store
+from rewards.hooks import redemption_hooks
 from rewards.models import PointsAccount, PointsEntry, Redemption, Reward
 from rewards.targeting import member_in_segment
 
@@ -201,6 +202,35 @@ def reward_redeem(
     if not isinstance(reward.pk, int) or not 0 < reward.pk < 2**63:
         raise Reward.DoesNotExist  # no such id can exist; the database function takes a bigint
     delivery = delivery_clean(delivery)
+    hooks = redemption_hooks()
+    if not hooks:
+        return _redeem(member=member, reward=reward, key=key, actor=actor, delivery=delivery)
+    # rewards.hooks: each hook may refuse before anything is written, and finishes its part
+    # after the redemption, all in one transaction (the caller's, or one of its own). No block
+    # of our own inside the caller's: a refusal must leave the caller's transaction usable.
+    if connection.in_atomic_block:
+        return _redeem_with_hooks(
+            hooks, member=member, reward=reward, key=key, actor=actor, delivery=delivery
+        )
+    with transaction.atomic():
+        return _redeem_with_hooks(
+            hooks, member=member, reward=reward, key=key, actor=actor, delivery=delivery
+        )
+
+
+def _redeem_with_hooks(
+    hooks, *, member: Member, reward: Reward, key: str, actor, delivery: Delivery | None
+) -> Redemption:
+    afters = [after for hook in hooks if (after := hook(reward_id=reward.pk, member=member))]
+    redemption = _redeem(member=member, reward=reward, key=key, actor=actor, delivery=delivery)
+    for after in afters:
+        after(redemption)
+    return redemption
+
+
+def _redeem(
+    *, member: Member, reward: Reward, key: str, actor=None, delivery: Delivery | None = None
+) -> Redemption:
     if redeem_in_database():
         return _reward_redeem_in_database(
             member=member, reward_id=reward.pk, key=key, actor=actor, delivery=delivery

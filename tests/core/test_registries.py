@@ -36,6 +36,7 @@ def test_dashboard_refuses_an_unknown_group_and_files_unregistered_models_under_
     assert dashboard.backoffice_model_group("tests.thing").group == "club_life"
 
 
+@pytest.mark.django_db  # the apps' own providers (events) read the database
 def test_calendar_entries_from_every_provider_sorted_by_start():
     now = datetime(2026, 12, 1, tzinfo=UTC)
 

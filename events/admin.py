@@ -1,1 +1,0 @@
-"""Admin for events; models register here as they arrive."""
