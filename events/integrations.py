@@ -38,7 +38,7 @@ from events.models import (
 )
 from events.selectors.portal import upcoming_registration_for_member
 from events.services.registrations import event_cancel_registration, event_seat_hook
-from members.gdpr import gdpr_eraser_register, gdpr_exporter_register
+from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_model_covered
 from members.models import Member
 from members.segments import BOOLEAN, NUMBER, SegmentField, compare_q, segment_field_register
 from members.timeline import TimelineEntry, timeline_provider_register
@@ -323,7 +323,19 @@ def calendar_entries(*, start, end, user) -> list[CalendarEntry]:
     ]
 
 
+# How erasing a member treats each events model (members.gdpr; checked by a model walk).
+GDPR_COVERAGE = {
+    "events.Event": "the event itself: its picture and the venue's address, no member's data",
+    "events.Registration": "events_erase gives the registration new codes that lead to no one "
+    "and gives up future seats; it stays on the anonymised member so the figures count it",
+    "events.Invitation": "stays on the anonymised member, so the figures still count it",
+    "events.CheckIn": "events_erase forgets the code typed or scanned; staff is staff",
+}
+
+
 def register() -> None:
+    for label, how in GDPR_COVERAGE.items():
+        gdpr_model_covered(label, how)
     portal_nav_register(label=_("Events"), url_name="events:list", order=50)
     home_card_register(
         key="events-next", template="events/_home_card.html", context=home_card, order=30
@@ -333,7 +345,7 @@ def register() -> None:
         title=_("Events"),
         group="club_life",
         data=dashboard_data,
-        permission="events.view_event",
+        permission="events.add_event",  # those who run events (store staff: the till)
     )
     for model in ("events.Event", "events.Registration", "events.CheckIn", "events.Invitation"):
         backoffice_model_register(model=model, group="club_life")

@@ -448,6 +448,7 @@ def cases_tile(request, period: Period) -> dict[str, Any] | None:
 # How erasing a member treats each feedback model (members.gdpr; checked by a model walk).
 GDPR_COVERAGE = {
     "feedback.Survey": "the survey itself: titles and questions, no member's data",
+    "feedback.Question": "a question and the choices that show it, no member's data",
     "feedback.Invitation": "feedback_erase unlinks the member and drops unfinished answers",
     "feedback.Response": "feedback_erase unlinks the member and the invitation; scores, tier "
     "and dates stay as figures",
@@ -524,7 +525,7 @@ def register() -> None:
         title=_("Follow-up cases"),
         group="communication",
         data=cases_tile,
-        permission="feedback.view_followupcase",
+        permission="feedback.view_response",  # marketers and club admins (store staff: the till)
         order=51,
     )
     dashboard_tile_register(
@@ -540,7 +541,7 @@ def register() -> None:
         title=_("Member conversations"),
         group="communication",
         data=inbox_tile,
-        permission="feedback.view_conversation",
+        permission="feedback.view_survey",  # marketers and club admins (store staff: the till)
         order=53,
     )
     for model in (

@@ -20,6 +20,8 @@ COVERAGE = {
     "name them and clears the IP addresses of their login's entries",
     "core.IdempotencyKey": f"{ERASE} scrubs stored responses that name the member and all of "
     "their own login's (the key stays, so a retry replays instead of writing again)",
+    "core.DashboardTileData": "the dashboard's figures: counts and sums over the club, no "
+    "member's data",
     "core.OutgoingEmail": f"{ERASE} deletes e-mail to or from the member's addresses "
     "(core.email.outgoing_emails_forget)",
     # members

@@ -311,6 +311,8 @@ GDPR_COVERAGE = {
     "rewards.MemberBadge": "which badges the member id earned, pseudonymous once erased",
     "rewards.ChallengeCompletion": "which challenges the member id completed, pseudonymous once "
     "erased",
+    "rewards.BulkAdjustment": "a staff bulk adjustment of a segment: the actor is staff, the "
+    "counts are figures",
     "rewards.LeaderboardOptIn": "deleted by the eraser rewards.services.gamification."
     "leaderboard_leave (the display name is personal)",
 }

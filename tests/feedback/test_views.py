@@ -37,7 +37,7 @@ def test_a_forged_token_is_a_404(client):
     survey, *_ = nps_survey()
     url = invitation_url(InvitationFactory(survey=survey))
     assert client.get(url[:-3] + "xyz/").status_code == 404
-    assert client.get("/s/%00/").status_code == 404
+    assert client.get("/s/%00/").status_code in (400, 404)  # NUL is refused before any view
 
 
 def test_another_logged_in_member_is_refused_and_nothing_is_stored(client):
