@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("members.urls")),
     path("", include("rewards.urls")),
+    path("", include("forums.urls")),  # forums (issue 14)
 ]
 
 if settings.DEBUG:
