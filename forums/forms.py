@@ -46,7 +46,9 @@ class EditForm(forms.Form):
 
 
 class FlagForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Why"), choices=Flag.Reason.choices, widget=forms.RadioSelect)
+    reason = forms.ChoiceField(
+        label=_("Why"), choices=Flag.Reason.choices, widget=forms.RadioSelect
+    )
     note = forms.CharField(label=_("Anything to add (optional)"), max_length=500, required=False)
 
 

@@ -290,7 +290,6 @@ class ForumProfile(models.Model):
     display_name = models.CharField(
         _("display name"),
         max_length=30,
-        null=True,
         blank=True,
         help_text=_("Chosen once; shown instead of the member's real name."),
     )
@@ -315,16 +314,18 @@ class ForumProfile(models.Model):
     last_post_at = models.DateTimeField(_("last post"), null=True, blank=True)
     email_on_reply = models.BooleanField(_("e-mail me about replies"), default=True)
     email_on_mention = models.BooleanField(_("e-mail me when mentioned"), default=True)
-    email_on_accepted = models.BooleanField(
-        _("e-mail me when my answer is accepted"), default=True
-    )
+    email_on_accepted = models.BooleanField(_("e-mail me when my answer is accepted"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("forum profile")
         verbose_name_plural = _("forum profiles")
         constraints = [
-            models.UniqueConstraint(Lower("display_name"), name="forums_display_name_uniq_ci"),
+            models.UniqueConstraint(
+                Lower("display_name"),
+                condition=~Q(display_name=""),
+                name="forums_display_name_uniq_ci",
+            ),
         ]
 
     def __str__(self) -> str:

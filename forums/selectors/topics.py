@@ -21,9 +21,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from forums.models import Category, Flag, ForumProfile, Post, Topic, TopicRead, Vote
+from forums.permissions import Viewer, categories_readable, topics_visible
 from members.models import Member
-
-from .access import Viewer, categories_readable, topics_visible
 
 SORTS = ("latest", "top", "unanswered", "solved")
 
@@ -102,7 +101,7 @@ def top_helpers(*, since: datetime.datetime | None = None, limit: int = 10) -> l
     if since is None:
         rows = (
             ForumProfile.objects.filter(
-                reputation__gt=0, member__status=Member.Status.ACTIVE, display_name__isnull=False
+                ~Q(display_name=""), reputation__gt=0, member__status=Member.Status.ACTIVE
             )
             .order_by("-reputation", "member_id")
             .values("display_name", "reputation", "accepted_count", "is_expert")[:limit]
@@ -131,7 +130,7 @@ def top_helpers(*, since: datetime.datetime | None = None, limit: int = 10) -> l
     profiles = {
         p.member_id: p
         for p in ForumProfile.objects.filter(
-            member_id__in=best, member__status=Member.Status.ACTIVE, display_name__isnull=False
+            ~Q(display_name=""), member_id__in=best, member__status=Member.Status.ACTIVE
         )
     }
     return [

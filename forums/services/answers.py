@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.services import audit_log
 from forums.models import ForumProfile, Post, Topic, Vote
-from forums.selectors.access import Viewer, check_accept_post, check_vote_post
+from forums.permissions import Viewer, check_accept_post, check_vote_post
 from rewards.models import Activity
 from rewards.services.activities import points_earn_for_activity
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from core.email import email_send_later
 from core.services import audit_log
 from forums.models import Category, Flag, ForumProfile, Post, Topic
-from forums.selectors.access import Viewer, check_flag_post, check_moderate
+from forums.permissions import Viewer, check_flag_post, check_moderate
 from members.models import Member
 
 from .profiles import profile_for
@@ -68,8 +68,13 @@ MESSAGES = {
 
 
 def member_tell(
-    *, member: Member, what: str, post: Post | None = None, topic: Topic | None = None,
-    reason: str = "", **extra,
+    *,
+    member: Member,
+    what: str,
+    post: Post | None = None,
+    topic: Topic | None = None,
+    reason: str = "",
+    **extra,
 ) -> None:
     """E-mail the member what a moderator did and why, in their language (via the outbox)."""
     if not member.email or member.status != Member.Status.ACTIVE:
@@ -119,12 +124,15 @@ def flag_create(*, viewer: Viewer, post: Post, reason: str, note: str = "") -> F
     try:
         with transaction.atomic():
             flag = Flag.objects.create(
-                post=post, member=viewer.member, reason=reason, note=(note or "")[:500],
+                post=post,
+                member=viewer.member,
+                reason=reason,
+                note=(note or "")[:500],
                 weight=weight,
             )
             Post.objects.filter(pk=post.pk).update(flag_weight=F("flag_weight") + weight)
-            locked = Post.objects.select_for_update().select_related("topic", "author").get(
-                pk=post.pk
+            locked = (
+                Post.objects.select_for_update().select_related("topic", "author").get(pk=post.pk)
             )
             if not locked.is_hidden and locked.flag_weight >= settings.FORUMS_FLAG_HIDE_WEIGHT:
                 _hide(locked, reason=str(_("Hidden after flags from members.")))
@@ -166,7 +174,10 @@ def post_hide(*, viewer: Viewer, post: Post, reason: str, request=None) -> Post:
                 flags_upheld=F("flags_upheld") + 1
             )
         audit_log(
-            action="forums.post_hidden", actor=viewer.user, target=post, request=request,
+            action="forums.post_hidden",
+            actor=viewer.user,
+            target=post,
+            request=request,
             details={"reason": reason},
         )
         member_tell(member=post.author, what="hidden", post=post, reason=reason)
@@ -187,7 +198,10 @@ def post_restore(*, viewer: Viewer, post: Post, reason: str = "", request=None) 
             outcome=Flag.Outcome.DISMISSED
         )
         audit_log(
-            action="forums.post_restored", actor=viewer.user, target=post, request=request,
+            action="forums.post_restored",
+            actor=viewer.user,
+            target=post,
+            request=request,
             details={"reason": reason},
         )
         member_tell(member=post.author, what="restored", post=post, reason=reason)
@@ -216,7 +230,10 @@ def topic_move(*, viewer: Viewer, topic: Topic, category: Category, reason: str,
         Topic.objects.filter(pk=topic.pk).update(category=category)
         topic.category = category
         audit_log(
-            action="forums.topic_moved", actor=viewer.user, target=topic, request=request,
+            action="forums.topic_moved",
+            actor=viewer.user,
+            target=topic,
+            request=request,
             details={"reason": reason, "category": category.pk},
         )
         member_tell(
@@ -233,7 +250,10 @@ def topic_lock(*, viewer: Viewer, topic: Topic, locked: bool, reason: str = "", 
         topic.is_locked = locked
         audit_log(
             action="forums.topic_locked" if locked else "forums.topic_unlocked",
-            actor=viewer.user, target=topic, request=request, details={"reason": reason},
+            actor=viewer.user,
+            target=topic,
+            request=request,
+            details={"reason": reason},
         )
         if locked:
             member_tell(member=topic.author, what="locked", topic=topic, reason=reason)
@@ -247,7 +267,9 @@ def topic_pin(*, viewer: Viewer, topic: Topic, pinned: bool, request=None):
         topic.is_pinned = pinned
         audit_log(
             action="forums.topic_pinned" if pinned else "forums.topic_unpinned",
-            actor=viewer.user, target=topic, request=request,
+            actor=viewer.user,
+            target=topic,
+            request=request,
         )
     return topic
 
@@ -266,8 +288,10 @@ def topic_merge(*, viewer: Viewer, topic: Topic, into: Topic, reason: str, reque
         )
     with transaction.atomic():
         first, second = sorted([topic.pk, into.pk])
-        locked = {t.pk: t for t in Topic.objects.select_for_update().filter(pk__in=[first, second])
-                  .order_by("pk")}
+        locked = {
+            t.pk: t
+            for t in Topic.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")
+        }
         source, target = locked[topic.pk], locked[into.pk]
         offset = Post.objects.filter(topic=target).aggregate(m=Max("number"))["m"] or 0
         posts = list(Post.objects.filter(topic=source).order_by("number"))
@@ -292,7 +316,10 @@ def topic_merge(*, viewer: Viewer, topic: Topic, into: Topic, reason: str, reque
             merged_into=target, is_locked=True, post_count=0, reply_count=0, solved_at=None
         )
         audit_log(
-            action="forums.topic_merged", actor=viewer.user, target=source, request=request,
+            action="forums.topic_merged",
+            actor=viewer.user,
+            target=source,
+            request=request,
             details={"reason": reason, "into": target.pk},
         )
         member_tell(
@@ -319,7 +346,9 @@ def member_suspend(
         profile.save(update_fields=["suspended_until", "suspension_reason"])
         audit_log(
             action="forums.member_unsuspended" if lifting else "forums.member_suspended",
-            actor=viewer.user, target=member, request=request,
+            actor=viewer.user,
+            target=member,
+            request=request,
             details={"reason": reason, "until": until.isoformat() if until else None},
         )
         if not lifting:
@@ -336,6 +365,8 @@ def expert_set(*, viewer: Viewer, member: Member, expert: bool, request=None) ->
     profile.is_expert = expert
     audit_log(
         action="forums.expert_set" if expert else "forums.expert_unset",
-        actor=viewer.user, target=member, request=request,
+        actor=viewer.user,
+        target=member,
+        request=request,
     )
     return profile

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from core.markup import markdown_render
 from core.services import audit_log
 from forums.models import Category, ForumProfile, Post, PostRevision, Topic
-from forums.selectors.access import (
+from forums.permissions import (
     Viewer,
     check_delete_post,
     check_edit_post,
@@ -85,8 +85,10 @@ def _content_limits(*, source: str, html: str, level: int) -> None:
         limit = _limit(setting, level)
         if count > limit:
             raise ValidationError(
-                _("At your trust level a post may have at most %(limit)d %(what)s; this has "
-                  "%(count)d.")
+                _(
+                    "At your trust level a post may have at most %(limit)d %(what)s; this has "
+                    "%(count)d."
+                )
                 % {"limit": limit, "what": what, "count": count},
                 code="too_many",
             )
@@ -111,8 +113,9 @@ def _rate_limits(*, profile: ForumProfile, new_topic: bool, now: datetime.dateti
     if profile.first_post_at is not None:
         day_end = profile.first_post_at + datetime.timedelta(days=1)
         if now < day_end:
-            posts = Post.objects.filter(author_id=profile.member_id, created_at__gte=day_end
-                                        - datetime.timedelta(days=1))
+            posts = Post.objects.filter(
+                author_id=profile.member_id, created_at__gte=day_end - datetime.timedelta(days=1)
+            )
             if new_topic:
                 count = posts.filter(number=1).count()
                 limit = _limit("FORUMS_LIMIT_FIRST_DAY_TOPICS", level)

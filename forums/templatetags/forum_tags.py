@@ -31,7 +31,7 @@ def forum_name(member: Member) -> str:
 
 @register.filter
 def forum_badge(member: Member) -> str:
-    """"staff", "expert" or "" for the author's badge."""
+    """ "staff", "expert" or "" for the author's badge."""
     if member is None or member.status == Member.Status.ERASED:
         return ""
     if getattr(member, "user", None) is not None and member.user.is_staff:

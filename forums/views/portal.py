@@ -30,7 +30,7 @@ from forums.forms import (
     ReplyForm,
     TopicForm,
 )
-from forums.selectors.access import (
+from forums.permissions import (
     Viewer,
     categories_readable,
     category_get_for_user,
@@ -151,9 +151,7 @@ def _topic_context(request: HttpRequest, viewer: Viewer, topic, form=None, previ
     question = posts[0] if posts else None
     accepted = next((p for p in posts if p.is_accepted), None)
     page = Paginator(posts[1:], POSTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    following = bool(
-        viewer.member and topic.follows.filter(member=viewer.member).exists()
-    )
+    following = bool(viewer.member and topic.follows.filter(member=viewer.member).exists())
     return {
         "topic": topic,
         "question": question,
@@ -164,14 +162,15 @@ def _topic_context(request: HttpRequest, viewer: Viewer, topic, form=None, previ
         "viewer": viewer,
         "following": following,
         "can_reply": _can_reply(viewer, topic),
-        "move_form": MoveForm(categories=categories_readable(viewer)) if viewer.is_moderator
+        "move_form": MoveForm(categories=categories_readable(viewer))
+        if viewer.is_moderator
         else None,
         "merge_form": MergeForm() if viewer.is_moderator else None,
     }
 
 
 def _can_reply(viewer: Viewer, topic) -> bool:
-    from forums.selectors.access import check_reply_topic
+    from forums.permissions import check_reply_topic
 
     try:
         check_reply_topic(viewer, topic)
@@ -399,7 +398,9 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
                 return redirect(f"{reverse('forums:topic', args=[post.topic_id])}#post-{post.pk}")
     status = 400 if request.method == "POST" and "preview" not in request.POST else 200
     return render(
-        request, "forums/edit.html", {"form": form, "post": post, "preview": preview},
+        request,
+        "forums/edit.html",
+        {"form": form, "post": post, "preview": preview},
         status=status,
     )
 
@@ -550,14 +551,18 @@ def moderate_topic(request: HttpRequest, topic_id: int, action: str) -> HttpResp
                 viewer=viewer, topic=topic, locked=action == "lock", reason=text, request=request
             )
         elif action in ("pin", "unpin"):
-            moderation.topic_pin(viewer=viewer, topic=topic, pinned=action == "pin",
-                                 request=request)
+            moderation.topic_pin(
+                viewer=viewer, topic=topic, pinned=action == "pin", request=request
+            )
         elif action == "move":
             form = MoveForm(request.POST, categories=categories_readable(viewer))
             if not form.is_valid():
                 raise ValidationError(_("Choose a category."))
             moderation.topic_move(
-                viewer=viewer, topic=topic, category=form.cleaned_data["category"], reason=text,
+                viewer=viewer,
+                topic=topic,
+                category=form.cleaned_data["category"],
+                reason=text,
                 request=request,
             )
         elif action == "merge":
@@ -615,4 +620,3 @@ def moderate_post(request: HttpRequest, post_id: int, action: str) -> HttpRespon
     if back.startswith("/admin/"):
         return redirect(back)
     return redirect(f"{reverse('forums:topic', args=[post.topic_id])}#post-{post.pk}")
-

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth.models import Group
 
 from forums.models import Category, ForumProfile
-from forums.selectors.access import viewer_for_user
+from forums.permissions import viewer_for_user
 from forums.services.posting import reply_create, topic_create
 from members.roles import MODERATOR
 from tests.members.factories import MemberFactory, StaffFactory, UserFactory
@@ -43,8 +43,14 @@ def viewer(member_or_user):
     return viewer_for_user(user)
 
 
-def question(*, author=None, category=None, title="Hur sköter jag läderskorna?", body="Tips?",
-             kind="question"):
+def question(
+    *,
+    author=None,
+    category=None,
+    title="Hur sköter jag läderskorna?",
+    body="Tips?",
+    kind="question",
+):
     author = author or forum_member(trust_level=3)
     category = category or CategoryFactory()
     return topic_create(

@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.test import override_settings
@@ -273,7 +272,7 @@ def test_display_name_is_chosen_once_and_unique():
 
 def test_posting_needs_a_display_name():
     member = forum_member()
-    ForumProfile.objects.filter(member=member).update(display_name=None)
+    ForumProfile.objects.filter(member=member).update(display_name="")
     with pytest.raises(ValidationError, match="display name"):
         question(author=member)
 
@@ -332,8 +331,13 @@ def test_profiles_start_higher_with_club_history():
     store = StoreFactory()
     for i in range(6):
         Purchase.objects.create(
-            member=member, store=store, channel="store", amount=100, external_id=f"k{i}",
-            purchased_at=timezone.now(), source="test",
+            member=member,
+            store=store,
+            channel="store",
+            amount=100,
+            external_id=f"k{i}",
+            purchased_at=timezone.now(),
+            source="test",
         ) if False else None
     assert profile_for(member=member).trust_level == 0
     assert profile_for(member=MemberFactory()).trust_level == 0

@@ -66,7 +66,7 @@ def test_posting_a_topic_and_a_reply_through_the_pages(client):
 
 def test_a_member_without_a_display_name_chooses_one_first(client):
     member = forum_member()
-    member.forum_profile.display_name = None
+    member.forum_profile.display_name = ""
     member.forum_profile.save()
     login(client, member)
     response = client.get(reverse("forums:topic-new"))
@@ -86,9 +86,7 @@ def test_a_member_without_a_display_name_chooses_one_first(client):
         ("En titel", "x" * 1_000_000, "at most 20000 characters"),
     ],
 )
-def test_bad_topics_through_the_page_show_a_message_and_write_nothing(
-    client, title, body, message
-):
+def test_bad_topics_through_the_page_show_a_message_and_write_nothing(client, title, body, message):
     category = CategoryFactory()
     login(client, forum_member())
     response = client.post(
@@ -241,7 +239,9 @@ def test_moderator_pages(client):
 def test_staff_without_the_moderator_role_cannot_moderate(client):
     reply = answer(question())
     login(client, StaffFactory())
-    response = client.post(reverse("forums:moderate-post", args=[reply.pk, "hide"]), {"reason": "x"})
+    response = client.post(
+        reverse("forums:moderate-post", args=[reply.pk, "hide"]), {"reason": "x"}
+    )
     assert response.status_code == 403
     assert not Post.objects.get(pk=reply.pk).is_hidden
 

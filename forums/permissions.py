@@ -205,9 +205,7 @@ def can_read_post(viewer: Viewer, post: Post) -> bool:
     """The post's text: hidden posts only for moderators and their author."""
     if not post.is_hidden:
         return True
-    return viewer.is_moderator or (
-        viewer.member is not None and post.author_id == viewer.member.pk
-    )
+    return viewer.is_moderator or (viewer.member is not None and post.author_id == viewer.member.pk)
 
 
 def post_get_for_user(*, viewer: Viewer, post_id: int) -> Post:
