@@ -183,9 +183,9 @@ def topic_create(
         raise ValidationError(_("Choose a question or a discussion."), code="kind_invalid")
     title = title_clean(title)
     source = source_clean(source)
-    now = now or timezone.now()
     with transaction.atomic():
         profile = _posting_profile(viewer)
+        now = now or timezone.now()  # read inside the lock: the limits count up to this moment
         _rate_limits(profile=profile, new_topic=True, now=now)
         html = markdown_render(source)
         _content_limits(source=source, html=html, level=profile.trust_level)
@@ -217,9 +217,9 @@ def reply_create(
     except PermissionDenied as error:
         raise _as_validation(error) from None
     source = source_clean(source)
-    now = now or timezone.now()
     with transaction.atomic():
         profile = _posting_profile(viewer)
+        now = now or timezone.now()  # read inside the lock: the limits count up to this moment
         _rate_limits(profile=profile, new_topic=False, now=now)
         html = markdown_render(source)
         _content_limits(source=source, html=html, level=profile.trust_level)
