@@ -441,3 +441,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.member_id}"
+
+
+class DigestSent(models.Model):
+    """One forum e-mail per member and digest window: the unique key that keeps a busy topic
+    from sending more than one e-mail per FORUMS_DIGEST_MINUTES, however often the task runs."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="+"
+    )
+    window = models.PositiveBigIntegerField(
+        _("window"), help_text=_("The digest window: minutes since 1970 divided by the interval.")
+    )
+    notifications = models.PositiveIntegerField(_("notifications"), default=0)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("forum digest")
+        verbose_name_plural = _("forum digests")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "window"], name="forums_digest_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} @ {self.window}"

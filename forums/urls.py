@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forums.views import portal
+from forums.views import email, portal
 
 app_name = "forums"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("forums/search/", portal.search, name="search"),
     path("forums/profile/", portal.profile, name="profile"),
     path("forums/helpers/", portal.helpers, name="helpers"),
+    path("forums/stop/<str:token>/", email.stop, name="stop"),
     path("forums/t/<int:topic_id>/", portal.topic, name="topic"),
     path("forums/t/<int:topic_id>/reply/", portal.reply, name="reply"),
     path("forums/t/<int:topic_id>/follow/", portal.follow, name="follow"),

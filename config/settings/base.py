@@ -461,3 +461,7 @@ FORUMS_LIMIT_MENTIONS = env("FORUMS_LIMIT_MENTIONS", default="2,5,10,20")
 FORUMS_DIGEST_MINUTES = env.int("FORUMS_DIGEST_MINUTES", default=60)
 # The portal's address, for links in forum e-mails (the topic, the one-click stop link).
 FORUMS_SITE_URL = env("FORUMS_SITE_URL", default="http://localhost:8000")
+CELERY_BEAT_SCHEDULE["forums-digests-send"] = {
+    "task": "forums.tasks.forum_digests_send_task",
+    "schedule": 300.0,
+}

@@ -18,7 +18,9 @@ def no_mfa(settings):
 
 def test_moderators_see_the_queue_with_reasons_and_act_from_it(client, no_mfa):
     reply = answer(question(), body="Köp billiga klockor här")
-    flag_create(viewer=viewer(forum_member(trust_level=1)), post=reply, reason="spam", note="Reklam")
+    flag_create(
+        viewer=viewer(forum_member(trust_level=1)), post=reply, reason="spam", note="Reklam"
+    )
     moderator = moderator_user()
     client.force_login(moderator)
     queue = reverse("admin:forums_moderation_queue")
