@@ -11,6 +11,12 @@ from forums.models import Flag, Topic
 BODY_MAX = 1_100_000  # far above any allowed post: the service says how long a post may be
 
 
+class ForumForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class BodyField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Your text"))
@@ -21,7 +27,7 @@ class BodyField(forms.CharField):
         super().__init__(max_length=BODY_MAX, strip=False, required=False, **kwargs)
 
 
-class TopicForm(forms.Form):
+class TopicForm(ForumForm):
     category = forms.ChoiceField(label=_("Category"))
     kind = forms.ChoiceField(
         label=_("This is a"), choices=Topic.Kind.choices, initial=Topic.Kind.QUESTION
@@ -35,24 +41,24 @@ class TopicForm(forms.Form):
         self.fields["category"].choices = [(c.slug, c.name) for c in categories]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(ForumForm):
     body = BodyField()
 
 
-class EditForm(forms.Form):
+class EditForm(ForumForm):
     title = forms.CharField(label=_("Title"), max_length=1000, required=False, strip=False)
     body = BodyField()
     reason = forms.CharField(label=_("Why the change (optional)"), max_length=300, required=False)
 
 
-class FlagForm(forms.Form):
+class FlagForm(ForumForm):
     reason = forms.ChoiceField(
         label=_("Why"), choices=Flag.Reason.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(label=_("Anything to add (optional)"), max_length=500, required=False)
 
 
-class DisplayNameForm(forms.Form):
+class DisplayNameForm(ForumForm):
     display_name = forms.CharField(
         label=_("Display name"),
         max_length=30,
@@ -60,7 +66,7 @@ class DisplayNameForm(forms.Form):
     )
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(ForumForm):
     email_on_reply = forms.BooleanField(label=_("E-mail me about replies"), required=False)
     email_on_mention = forms.BooleanField(label=_("E-mail me when mentioned"), required=False)
     email_on_accepted = forms.BooleanField(
@@ -68,7 +74,7 @@ class PreferencesForm(forms.Form):
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(ForumForm):
     reason = forms.CharField(label=_("Reason (the member is told)"), max_length=300, required=False)
 
 

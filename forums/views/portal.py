@@ -124,7 +124,7 @@ def _topic_page(request: HttpRequest, viewer: Viewer, category=None) -> HttpResp
                 ("unanswered", _("Unanswered")),
                 ("solved", _("Solved")),
             ],
-            "query": f"sort={sort}",
+            "page_query": f"sort={sort}",
             "viewer": viewer,
         },
     )
