@@ -27,12 +27,19 @@ for (const name of ["alert", "confirm", "prompt", "print"]) {
 DANGEROUS_DOM = """
 () => {
   const found = [];
-  for (const el of document.querySelectorAll(".forum-body *, .forum-body, .forum-preview *, .forum-hits *, h1")) {
+  const content = ".forum-body, .forum-preview, .forum-hits";
+  const banned = ["SCRIPT", "IFRAME", "OBJECT", "EMBED", "SVG", "STYLE", "LINK", "META", "BASE",
+                  "FORM", "INPUT"];
+  const elements = document.querySelectorAll(
+    ".forum-body *, .forum-body, .forum-preview *, .forum-hits *, h1");
+  for (const el of elements) {
     for (const attr of el.attributes) {
       if (attr.name.startsWith("on")) found.push(`${el.tagName} ${attr.name}`);
-      if (/^\\s*(javascript|data|vbscript):/i.test(attr.value)) found.push(`${el.tagName} ${attr.name}=${attr.value}`);
+      if (/^\\s*(javascript|data|vbscript):/i.test(attr.value)) {
+        found.push(`${el.tagName} ${attr.name}=${attr.value}`);
+      }
     }
-    if (["SCRIPT", "IFRAME", "OBJECT", "EMBED", "SVG", "STYLE", "LINK", "META", "BASE", "FORM", "INPUT"].includes(el.tagName.toUpperCase()) && el.closest(".forum-body, .forum-preview, .forum-hits")) {
+    if (banned.includes(el.tagName.toUpperCase()) && el.closest(content)) {
       found.push(`element ${el.tagName}`);
     }
   }
