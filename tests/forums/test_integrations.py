@@ -13,8 +13,8 @@ from forums.services.answers import answer_accept, vote_add
 from forums.services.posting import post_edit
 from members.segments import segment_field_get
 from members.selectors.segments import segment_members
-from members.services.gdpr import member_erase, member_export_zip
 from members.selectors.timeline import member_timeline
+from members.services.gdpr import member_erase, member_export_zip
 from rewards.metrics import badge_metric_get
 
 from .factories import answer, forum_member, question, viewer
