@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -27,7 +28,7 @@ MODERATE_PERMISSION = "forums.moderate_forum"
 
 @dataclass
 class Viewer:
-    user: object | None
+    user: Any
     member: Member | None
     profile: ForumProfile | None
     tier_id: int | None = None
@@ -38,6 +39,12 @@ class Viewer:
     @property
     def is_member(self) -> bool:
         return self.member is not None and self.member.status == Member.Status.ACTIVE
+
+    def author(self) -> Member:
+        """The member who writes (services call this after the access checks passed)."""
+        if self.member is None:
+            raise PermissionDenied(_("Only club members can post in the forums."))
+        return self.member
 
     @property
     def trust_level(self) -> int:
@@ -266,7 +273,7 @@ def check_accept_post(viewer: Viewer, post: Post) -> None:
 def check_vote_post(viewer: Viewer, post: Post) -> None:
     if not viewer.is_member:
         raise PermissionDenied(_("Only club members can vote."))
-    if post.author_id == viewer.member.pk:
+    if post.author_id == viewer.author().pk:
         raise PermissionDenied(_("You cannot vote for your own post."))
     if post.is_hidden:
         raise PermissionDenied(_("A hidden post cannot be voted on."))
@@ -275,7 +282,7 @@ def check_vote_post(viewer: Viewer, post: Post) -> None:
 def check_flag_post(viewer: Viewer, post: Post) -> None:
     if not viewer.is_member:
         raise PermissionDenied(_("Only club members can flag posts."))
-    if post.author_id == viewer.member.pk:
+    if post.author_id == viewer.author().pk:
         raise PermissionDenied(_("You cannot flag your own post."))
     if viewer.trust_level < settings.FORUMS_FLAG_MIN_TRUST and not viewer.is_moderator:
         raise PermissionDenied(

@@ -106,7 +106,7 @@ def top_helpers(*, since: datetime.datetime | None = None, limit: int = 10) -> l
             .order_by("-reputation", "member_id")
             .values("display_name", "reputation", "accepted_count", "is_expert")[:limit]
         )
-        return list(rows)
+        return [dict(row) for row in rows]
     from django.conf import settings
 
     accepted = dict(

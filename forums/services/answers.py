@@ -87,7 +87,7 @@ def vote_add(*, viewer: Viewer, post: Post) -> Post:
         raise _as_validation(error) from None
     try:
         with transaction.atomic():
-            Vote.objects.create(post=post, member=viewer.member, post_author_id=post.author_id)
+            Vote.objects.create(post=post, member=viewer.author(), post_author_id=post.author_id)
             _vote_counts(post=post, delta=1)
     except IntegrityError:
         raise ValidationError(

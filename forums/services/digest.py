@@ -24,7 +24,7 @@ from forums.models import DigestSent, ForumProfile, Notification
 from members.models import Member
 
 SALT = "forums.stop-email"
-KINDS = {
+KINDS: dict[str, str] = {
     Notification.Kind.REPLY: "email_on_reply",
     Notification.Kind.MENTION: "email_on_mention",
     Notification.Kind.ACCEPTED: "email_on_accepted",

@@ -125,7 +125,7 @@ def flag_create(*, viewer: Viewer, post: Post, reason: str, note: str = "") -> F
         with transaction.atomic():
             flag = Flag.objects.create(
                 post=post,
-                member=viewer.member,
+                member=viewer.author(),
                 reason=reason,
                 note=(note or "")[:500],
                 weight=weight,

@@ -131,7 +131,7 @@ def _as_validation(error: PermissionDenied) -> ValidationError:
 
 
 def _posting_profile(viewer: Viewer) -> ForumProfile:
-    profile = profile_lock(member=viewer.member)
+    profile = profile_lock(member=viewer.author())
     if not profile.display_name:
         raise ValidationError(
             _("Choose your display name in the forums before posting."),
@@ -148,10 +148,10 @@ def _post_write(
     post = Post.objects.create(
         topic=topic,
         number=number,
-        author=viewer.member,
+        author=viewer.author(),
         source=source,
         html=html,
-        language=viewer.member.language,
+        language=viewer.author().language,
         created_at=now,
     )
     profile_fields = {"post_count": F("post_count") + 1, "last_post_at": now}
@@ -193,8 +193,8 @@ def topic_create(
             category=category,
             kind=kind,
             title=title,
-            author=viewer.member,
-            language=viewer.member.language,
+            author=viewer.author(),
+            language=viewer.author().language,
             last_post_at=now,
             created_at=now,
         )
@@ -203,7 +203,7 @@ def topic_create(
         )
         Topic.objects.filter(pk=topic.pk).update(post_count=1)
         topic.post_count = 1
-        follow_topic(member=viewer.member, topic=topic)
+        follow_topic(member=viewer.author(), topic=topic)
         post_notify(post=post, new_topic=True)
     return topic
 
@@ -236,11 +236,11 @@ def reply_create(
             "reply_count": F("reply_count") + 1,
             "last_post_at": now,
         }
-        if locked.first_answer_at is None and viewer.member.pk != locked.author_id:
+        if locked.first_answer_at is None and viewer.author().pk != locked.author_id:
             fields["first_answer_at"] = now
         Topic.objects.filter(pk=locked.pk).update(**fields)
         topic.refresh_from_db()
-        follow_topic(member=viewer.member, topic=topic)
+        follow_topic(member=viewer.author(), topic=topic)
         post_notify(post=post, new_topic=False)
     return post
 

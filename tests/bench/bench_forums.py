@@ -247,7 +247,7 @@ def run(ctx) -> None:
     from members.models import User
 
     user = User.objects.filter(is_staff=False, member__isnull=False).order_by("pk").first()
-    client = Client()
+    client = Client(SERVER_NAME="localhost")  # a host the settings allow
     client.force_login(user)
 
     def page_queries() -> int:
