@@ -108,7 +108,7 @@ class Topic(models.Model):
         ordering = ["-is_pinned", "-last_post_at", "-id"]
         indexes = [
             models.Index(fields=["category", "-is_pinned", "-last_post_at"]),
-            models.Index(fields=["-last_post_at", "-id"], name="forums_topic_latest"),
+            models.Index(fields=["-is_pinned", "-last_post_at", "-id"], name="forums_topic_latest"),
         ]
         constraints = [
             models.CheckConstraint(

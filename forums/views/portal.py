@@ -104,12 +104,45 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+class LeanPage:
+    """A page of a list without counting the whole list (one query: a row more than the page
+    tells whether there is a next page), for the topic lists of a large forum."""
+
+    paginator = None
+
+    def __init__(self, queryset, *, number: str | None, size: int):
+        try:
+            self.number = max(int(number or 1), 1)
+        except ValueError:
+            self.number = 1
+        rows = list(queryset[(self.number - 1) * size : self.number * size + 1])
+        self.object_list = rows[:size]
+        self._has_next = len(rows) > size
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
 def _topic_page(request: HttpRequest, viewer: Viewer, category=None) -> HttpResponse:
     sort = request.GET.get("sort", "latest")
     if sort not in SORTS:
         sort = "latest"
-    page = Paginator(topic_list(viewer=viewer, category=category, sort=sort), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = LeanPage(
+        topic_list(viewer=viewer, category=category, sort=sort),
+        number=request.GET.get("page"),
+        size=PAGE_SIZE,
     )
     return render(
         request,

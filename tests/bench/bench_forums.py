@@ -203,9 +203,10 @@ def _fill(ctx) -> None:
         cursor.execute(
             """
             INSERT INTO forums_post (topic_id, number, author_id, source, html, language,
-                is_hidden, is_accepted, rewarded, helpful_count, flag_weight, created_at)
+                is_hidden, hidden_reason, is_accepted, rewarded, helpful_count, flag_weight,
+                created_at)
             SELECT t.id, n, (%(authors)s::bigint[])[1 + (t.id + n) %% %(nauthors)s],
-                   body.text, '<p>' || body.text || '</p>', t.language, false, false, false,
+                   body.text, '<p>' || body.text || '</p>', t.language, false, '', false, false,
                    0, 0, t.created_at + (n || ' minutes')::interval
             FROM forums_topic t
             CROSS JOIN generate_series(1, %(per)s) n

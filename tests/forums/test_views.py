@@ -261,3 +261,21 @@ def test_hidden_posts_and_locked_topics_in_pages(client):
     response = client.post(reverse("forums:reply", args=[topic.pk]), {"body": "Hej"})
     assert response.status_code == 400 and b"locked" in response.content
     assert topic.posts.count() == 2
+
+
+def test_topic_lists_paginate_without_counting(client):
+    from forums.models import Topic as TopicModel
+
+    topic = question()
+    TopicModel.objects.bulk_create(
+        [
+            TopicModel(category=topic.category, title=f"Fråga {i}", author=topic.author)
+            for i in range(30)
+        ]
+    )
+    login(client, forum_member())
+    first = client.get(reverse("forums:topics")).content.decode()
+    assert "page=2" in first and "Page 1" in first
+    second = client.get(reverse("forums:topics") + "?sort=latest&page=2").content.decode()
+    assert second.count('<li class="forum-topic') == 6 and "page=3" not in second
+    assert client.get(reverse("forums:topics") + "?page=x").status_code == 200
