@@ -7,6 +7,7 @@ urlpatterns = [
     path("forums/", portal.index, name="index"),
     path("forums/topics/", portal.topics, name="topics"),
     path("forums/c/<slug:slug>/", portal.category, name="category"),
+    path("forums/c/<slug:slug>/follow/", portal.category_follow, name="category-follow"),
     path("forums/new/", portal.topic_new, name="topic-new"),
     path("forums/similar/", portal.similar, name="similar"),
     path("forums/preview/", portal.preview, name="preview"),

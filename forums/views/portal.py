@@ -54,7 +54,7 @@ from forums.selectors.topics import (
 )
 from forums.services.answers import answer_accept, answer_unaccept, vote_add, vote_remove
 from forums.services.moderation import flag_create
-from forums.services.notifications import follow_topic, unfollow
+from forums.services.notifications import follow_category, follow_topic, unfollow
 from forums.services.posting import post_delete, post_edit, reply_create, topic_create
 from forums.services.profiles import (
     display_name_set,
@@ -159,6 +159,11 @@ def _topic_page(request: HttpRequest, viewer: Viewer, category=None) -> HttpResp
             ],
             "page_query": f"sort={sort}",
             "viewer": viewer,
+            "following": bool(
+                category
+                and viewer.member
+                and category.follows.filter(member=viewer.member).exists()
+            ),
         },
     )
 
@@ -174,6 +179,22 @@ def topics(request: HttpRequest) -> HttpResponse:
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _viewer(request)
     return _topic_page(request, viewer, category_get_for_user(viewer=viewer, slug=slug))
+
+
+@login_required
+@require_POST
+def category_follow(request: HttpRequest, slug: str) -> HttpResponse:
+    """Follow a category (hear of its new topics), or stop."""
+    viewer = _viewer(request)
+    category = category_get_for_user(viewer=viewer, slug=slug)
+    if viewer.member is not None:
+        if request.POST.get("action") == "stop":
+            unfollow(member=viewer.member, category=category)
+            messages.success(request, _("You no longer follow this category."))
+        else:
+            follow_category(member=viewer.member, category=category)
+            messages.success(request, _("You follow this category: new topics come by e-mail."))
+    return redirect("forums:category", category.slug)
 
 
 # --- A topic -------------------------------------------------------------------------------------

@@ -279,3 +279,23 @@ def test_topic_lists_paginate_without_counting(client):
     second = client.get(reverse("forums:topics") + "?sort=latest&page=2").content.decode()
     assert second.count('<li class="forum-topic') == 6 and "page=3" not in second
     assert client.get(reverse("forums:topics") + "?page=x").status_code == 200
+
+
+def test_following_a_category_brings_its_new_topics(client):
+    from forums.models import Follow, Notification
+
+    category = CategoryFactory()
+    member = forum_member()
+    login(client, member)
+    response = client.post(reverse("forums:category-follow", args=[category.slug]))
+    assert response.status_code == 302 and Follow.objects.filter(category=category).exists()
+    assert (
+        "Stop following this category"
+        in client.get(reverse("forums:category", args=[category.slug])).content.decode()
+    )
+    topic = question(category=category)
+    assert Notification.objects.filter(member=member, post__topic=topic, kind="reply").exists()
+    client.post(reverse("forums:category-follow", args=[category.slug]), {"action": "stop"})
+    assert not Follow.objects.filter(category=category).exists()
+    staff_only = CategoryFactory(read_access="staff")
+    assert client.post(reverse("forums:category-follow", args=[staff_only.slug])).status_code == 404
