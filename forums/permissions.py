@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -52,29 +52,31 @@ class Viewer:
 
 
 def viewer_for_user(user) -> Viewer:
-    """The forums' view of a login: anonymous, a member, staff, a moderator (two queries)."""
+    """The forums' view of a login: anonymous, a member, staff, a moderator. One query for a
+    member (with their profile and tier); staff roles add the permission lookups."""
     if user is None or not user.is_authenticated:
         return Viewer(user=None, member=None, profile=None)
     member = (
         Member.objects.filter(user=user)
         .exclude(status=Member.Status.ERASED)
         .select_related("forum_profile")
+        .annotate(forum_tier_id=F("points_account__tier_id"))
         .first()
     )
-    tier_id = None
     profile = None
+    tier_id = None
     if member is not None:
-        profile = getattr(member, "forum_profile", None) if _has_profile(member) else None
-        tier_id = (
-            Member.objects.filter(pk=member.pk).values_list("points_account__tier_id", flat=True)
-        ).first()
+        profile = member.forum_profile if _has_profile(member) else None
+        tier_id = member.forum_tier_id  # type: ignore[attr-defined]
+    # Moderators are staff roles (groups); members' logins never hold the permission.
+    staff = bool(user.is_staff or user.is_superuser)
     return Viewer(
         user=user,
         member=member,
         profile=profile,
         tier_id=tier_id,
         is_staff=bool(user.is_staff),
-        is_moderator=bool(user.is_active and user.has_perm(MODERATE_PERMISSION)),
+        is_moderator=staff and user.is_active and user.has_perm(MODERATE_PERMISSION),
     )
 
 

@@ -264,12 +264,14 @@ def run(ctx) -> None:
     viewer = viewer_for_user(user)
     post_search(viewer=viewer, query="sko")  # warm the connection and caches
     times = []
+    hit_counts: list[int] = []
     found = 0
     for query in QUERIES:
         started = time.perf_counter()
         hits = post_search(viewer=viewer, query=query)
         times.append((time.perf_counter() - started) * 1000)
         found += len(hits)
+        hit_counts.append(len(hits))
     ctx.print(f"  {found} hits over {len(QUERIES)} queries")
     ctx.record(
         f"forum search, ranked Swedish, median of {len(QUERIES)} ({POSTS} posts)",
@@ -277,12 +279,9 @@ def run(ctx) -> None:
         SEARCH_TARGET_MS,
         unit="ms",
     )
+    with_hits = sum(1 for count in hit_counts if count)
     ctx.record(
-        "forum search queries with hits",
-        found and sum(1 for _ in QUERIES),
-        len(QUERIES),
-        passed=found > 0,
-        unit="",
+        "forum search: queries with hits", with_hits, len(QUERIES), passed=with_hits > 0, unit=""
     )
 
     renders = []
