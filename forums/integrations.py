@@ -250,7 +250,7 @@ def forum_erase(*, member: Member) -> None:
 
 def home_card(request, member) -> dict[str, Any] | None:
     """Topics the member follows with replies they have not read (at most five)."""
-    if member is None:
+    if not isinstance(member, Member) or member.pk is None:
         return None
     read_at = TopicRead.objects.filter(member=member, topic=OuterRef("pk")).values("last_read_at")[
         :1

@@ -127,7 +127,7 @@ class TopicListApi(APIView):
         category = serializers.SlugField(required=False)
         sort = serializers.ChoiceField(choices=SORTS, required=False, default="latest")
 
-    class InputSerializer(serializers.Serializer):
+    class TopicCreateInputSerializer(serializers.Serializer):
         category = serializers.SlugField()
         kind = serializers.ChoiceField(choices=Topic.Kind.choices, default=Topic.Kind.QUESTION)
         title = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=1000)
@@ -150,14 +150,14 @@ class TopicListApi(APIView):
         return paginator.get_paginated_response(TopicOutput(page, many=True).data)
 
     @extend_schema(
-        request=InputSerializer,
+        request=TopicCreateInputSerializer,
         parameters=[IDEMPOTENCY],
         responses={201: TopicOutput, 400: dict, 403: dict, 429: dict},
     )
     @idempotent
     def post(self, request: Request) -> Response:
         viewer = api_viewer(request)
-        data = self.InputSerializer(data=request.data)
+        data = self.TopicCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         category = category_get_for_user(viewer=viewer, slug=data.validated_data["category"])
         try:
@@ -177,7 +177,7 @@ class TopicDetailApi(APIView):
     """GET: a topic and its posts (hidden posts without their text, unless yours or you
     moderate). POST: reply."""
 
-    class InputSerializer(serializers.Serializer):
+    class ReplyInputSerializer(serializers.Serializer):
         body = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
     @extend_schema(responses={200: dict})
@@ -193,15 +193,16 @@ class TopicDetailApi(APIView):
         )
 
     @extend_schema(
-        request=InputSerializer,
+        request=ReplyInputSerializer,
         parameters=[IDEMPOTENCY],
         responses={201: PostOutput, 400: dict, 403: dict, 429: dict},
+        operation_id="v1_forums_topics_reply",
     )
     @idempotent
     def post(self, request: Request, topic_id: int) -> Response:
         viewer = api_viewer(request)
         topic = topic_get_for_user(viewer=viewer, topic_id=topic_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.ReplyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             post = reply_create(viewer=viewer, topic=topic, source=data.validated_data["body"])
@@ -215,17 +216,19 @@ class TopicDetailApi(APIView):
 class PostApi(APIView):
     """PATCH: edit a post (yours within the edit window, or as a moderator). DELETE: remove it."""
 
-    class InputSerializer(serializers.Serializer):
+    class PostEditInputSerializer(serializers.Serializer):
         body = serializers.CharField(allow_blank=True, trim_whitespace=False)
         title = serializers.CharField(required=False, allow_blank=True, max_length=1000)
         reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
-    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY], responses={200: PostOutput})
+    @extend_schema(
+        request=PostEditInputSerializer, parameters=[IDEMPOTENCY], responses={200: PostOutput}
+    )
     @idempotent
     def patch(self, request: Request, post_id: int) -> Response:
         viewer = api_viewer(request)
         post = post_get_for_user(viewer=viewer, post_id=post_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.PostEditInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             post = post_edit(
@@ -294,18 +297,18 @@ class PostAcceptApi(_PostActionApi):
 class PostFlagApi(APIView):
     """POST: flag the post for the moderators (once per member)."""
 
-    class InputSerializer(serializers.Serializer):
+    class FlagInputSerializer(serializers.Serializer):
         reason = serializers.ChoiceField(choices=Flag.Reason.choices)
         note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
     @extend_schema(
-        request=InputSerializer, parameters=[IDEMPOTENCY], responses={201: dict, 400: dict}
+        request=FlagInputSerializer, parameters=[IDEMPOTENCY], responses={201: dict, 400: dict}
     )
     @idempotent
     def post(self, request: Request, post_id: int) -> Response:
         viewer = api_viewer(request)
         post = post_get_for_user(viewer=viewer, post_id=post_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.FlagInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             flag = flag_create(
