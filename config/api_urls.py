@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("rewards.api.urls")),
     path("", include("feedback.api.urls")),
     path("", include("events.api.urls")),  # events (issue 13)
+    path("", include("forums.api.urls")),  # forums (issue 14)
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("rewards.urls")),
     path("", include("feedback.urls")),
     path("", include("events.urls")),  # events (issue 13)
+    path("", include("forums.urls")),  # forums (issue 14)
 ]
 
 if settings.DEBUG:

@@ -545,3 +545,39 @@ CELERY_BEAT_SCHEDULE["events-offers-expire"] = {
     "schedule": 5 * 60.0,
 }
 # --- End events ---------------------------------------------------------------------------------
+# --- Forums (issue 14) -----------------------------------------------------------------------
+# Minutes after posting during which a member may edit their own post (moderators always may).
+FORUMS_EDIT_WINDOW_MINUTES = env.int("FORUMS_EDIT_WINDOW_MINUTES", default=60)
+FORUMS_POST_MAX_CHARS = env.int("FORUMS_POST_MAX_CHARS", default=20_000)
+# Flag weight (the sum of the flaggers' weights, trust level + 1 each) at which a post is hidden
+# until a moderator reviews it; members flag from FORUMS_FLAG_MIN_TRUST.
+FORUMS_FLAG_HIDE_WEIGHT = env.int("FORUMS_FLAG_HIDE_WEIGHT", default=3)
+FORUMS_FLAG_MIN_TRUST = env.int("FORUMS_FLAG_MIN_TRUST", default=1)
+FORUMS_REPUTATION_ACCEPTED = env.int("FORUMS_REPUTATION_ACCEPTED", default=15)
+FORUMS_REPUTATION_HELPFUL = env.int("FORUMS_REPUTATION_HELPFUL", default=5)
+# Trust levels (Discourse's new, basic, member, regular): what each level needs, as
+# "topics_read,posts,days_visited,helpful_received,max_flags_upheld": at least the first four, and
+# at most the last number of the member's posts hidden after flags a moderator upheld.
+FORUMS_TRUST_BASIC = env("FORUMS_TRUST_BASIC", default="5,1,1,0,2")
+FORUMS_TRUST_MEMBER = env("FORUMS_TRUST_MEMBER", default="20,10,10,3,1")
+FORUMS_TRUST_REGULAR = env("FORUMS_TRUST_REGULAR", default="50,40,30,15,0")
+# What the club knows counts too: members of this many days with at least this many purchases
+# start at basic; at twice both, at member.
+FORUMS_TRUST_CLUB_DAYS = env.int("FORUMS_TRUST_CLUB_DAYS", default=180)
+FORUMS_TRUST_CLUB_PURCHASES = env.int("FORUMS_TRUST_CLUB_PURCHASES", default=3)
+# Limits per trust level (new, basic, member, regular), comma-separated: topics and replies in a
+# member's first day of posting, seconds between posts, links, images and mentions per post.
+FORUMS_LIMIT_FIRST_DAY_TOPICS = env("FORUMS_LIMIT_FIRST_DAY_TOPICS", default="3,10,50,50")
+FORUMS_LIMIT_FIRST_DAY_REPLIES = env("FORUMS_LIMIT_FIRST_DAY_REPLIES", default="10,50,500,500")
+FORUMS_LIMIT_SECONDS_BETWEEN = env("FORUMS_LIMIT_SECONDS_BETWEEN", default="60,15,5,0")
+FORUMS_LIMIT_LINKS = env("FORUMS_LIMIT_LINKS", default="2,10,50,100")
+FORUMS_LIMIT_IMAGES = env("FORUMS_LIMIT_IMAGES", default="0,5,20,50")
+FORUMS_LIMIT_MENTIONS = env("FORUMS_LIMIT_MENTIONS", default="2,5,10,20")
+# A busy topic e-mails a member at most once per this many minutes (a digest).
+FORUMS_DIGEST_MINUTES = env.int("FORUMS_DIGEST_MINUTES", default=60)
+# The portal's address, for links in forum e-mails (the topic, the one-click stop link).
+FORUMS_SITE_URL = env("FORUMS_SITE_URL", default="http://localhost:8000")
+CELERY_BEAT_SCHEDULE["forums-digests-send"] = {
+    "task": "forums.tasks.forum_digests_send_task",
+    "schedule": 300.0,
+}

@@ -1,1 +1,0 @@
-"""Admin for forums; models register here as they arrive."""

@@ -1,0 +1,2 @@
+"""The one write path of the forums: posting, answers and votes, flags and moderation,
+profiles and trust, notifications."""

@@ -1,0 +1,1 @@
+"""The forum pages of the portal (`portal`) and the moderators' actions (`moderation`)."""
