@@ -38,7 +38,7 @@ from forums.models import (
     Vote,
 )
 from forums.selectors.figures import forum_figures
-from members.gdpr import gdpr_eraser_register, gdpr_exporter_register
+from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_model_covered
 from members.models import Member
 from members.segments import NUMBER, SegmentField, compare_q, holds, segment_field_register
 from members.timeline import TimelineEntry, timeline_provider_register
@@ -325,7 +325,27 @@ def dashboard_data(request, period) -> dict[str, Any] | None:
     }
 
 
+# How erasing a member treats each forums model (members.gdpr; checked by a model walk).
+GDPR_COVERAGE = {
+    "forums.Topic": "stays, shown under the anonymous name of the erased member (forum_erase)",
+    "forums.Post": "stays, shown under the anonymous name; mentions of the member's display name "
+    "in others' posts become @… (forum_erase)",
+    "forums.PostRevision": "forum_erase deletes the earlier versions of the member's posts; "
+    "edited_by is the author or a moderator",
+    "forums.Vote": "forum_erase deletes the member's votes and takes back the counts they made",
+    "forums.Flag": "forum_erase deletes the member's flags",
+    "forums.ForumProfile": "forum_erase clears the display name",
+    "forums.TopicRead": "forum_erase deletes the member's read state",
+    "forums.Follow": "forum_erase deletes the member's follows",
+    "forums.Notification": "forum_erase deletes the member's notifications",
+    "forums.DigestSent": "which digest windows were sent to the member id: no content, "
+    "pseudonymous once erased",
+}
+
+
 def register() -> None:
+    for label, how in GDPR_COVERAGE.items():
+        gdpr_model_covered(label, how)
     portal_nav_register(label=_("Forums"), url_name="forums:index", order=60)
     for order, model in enumerate(
         ["forums.Category", "forums.Topic", "forums.Post", "forums.ForumProfile"], start=30
