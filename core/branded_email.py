@@ -19,7 +19,7 @@ Templates, for a prefix P:
   `{% extends "email/base.html" %}{% block content %}…{% endblock %}`. Without it the plain text
   is laid out in the branded HTML (paragraphs, links made clickable).
 
-Every template gets CLUB_NAME, CLUB_LOGO_URL (absolute, from PORTAL_URL; empty when unknown, and
+Every template gets CLUB_NAME, CLUB_LOGO_URL (absolute, from SITE_URL; empty when unknown, and
 the layout then shows the name alone), CLUB_COLOR, PORTAL_URL and `preheader` (set it in the
 context for the inbox preview line). The result is an EmailMultiAlternatives for
 core.email.email_send_later; campaigns, events, forums and feedback build their mail with it, and
@@ -45,7 +45,7 @@ LAYOUT = "email/base.html"
 def _absolute(url: str) -> str:
     if not url or url.startswith(("http://", "https://")):
         return url
-    base = settings.PORTAL_URL.rstrip("/")
+    base = settings.SITE_URL.rstrip("/")
     return f"{base}{url}" if base else ""
 
 
@@ -57,7 +57,7 @@ def email_brand_context() -> dict[str, Any]:
         "CLUB_NAME": settings.CLUB_NAME,
         "CLUB_LOGO_URL": _absolute(logo),
         "CLUB_COLOR": settings.CLUB_COLOR,
-        "PORTAL_URL": settings.PORTAL_URL.rstrip("/"),
+        "PORTAL_URL": settings.SITE_URL.rstrip("/"),
     }
 
 

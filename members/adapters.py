@@ -146,7 +146,7 @@ class AccountAdapter(DefaultAccountAdapter):
         user = context.get("user")
         language = getattr(user, "language", "") or translation.get_language()
         site = context.get("current_site")
-        domain = urlsplit(settings.PORTAL_URL).netloc or getattr(site, "domain", "")
+        domain = urlsplit(settings.SITE_URL).netloc or getattr(site, "domain", "")
         context = {
             **context,
             "current_site": SimpleNamespace(name=settings.CLUB_NAME, domain=domain),

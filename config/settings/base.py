@@ -60,7 +60,8 @@ CLUB_LOGO = env("CLUB_LOGO", default="img/logo.svg")  # a path under static/, or
 # portal (issue 11): the brand colour of e-mails, and the portal's public address (links and the
 # logo in e-mails; empty: e-mails show the club name without the logo).
 CLUB_COLOR = env("CLUB_COLOR", default="#0b4a44")
-PORTAL_URL = env("PORTAL_URL", default="")
+# The club's public address (https://klubb.example.se): every link and the logo in e-mails.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Applications ----------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -489,8 +490,6 @@ CELERY_BEAT_SCHEDULE["rewards-gamification-award"] = {
 }
 
 # --- Feedback --------------------------------------------------------------------------------
-# The club's public address, for links in e-mails (survey invitations, unsubscribe, offers).
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # A follow-up case (detractor or low satisfaction) is due this many hours after it opens; past
 # that it is escalated to the club admins by e-mail, once.
 FEEDBACK_CASE_SLA_HOURS = env.int("FEEDBACK_CASE_SLA_HOURS", default=48)
@@ -529,9 +528,6 @@ CELERY_BEAT_SCHEDULE["core-dashboard-refresh"] = {
     "task": "core.tasks.dashboard_refresh_task",
     "schedule": float(DASHBOARD_REFRESH_SECONDS),
 }
-# --- Events (issue 13) -------------------------------------------------------------------------
-# The portal's address in event e-mails (links to accept an offer, register after an invitation).
-EVENTS_SITE_URL = env("EVENTS_SITE_URL", default="http://localhost:8000")
 # The domain in .ics UIDs ("registration-42@<domain>"): stable, so calendars update, never double.
 EVENTS_ICS_DOMAIN = env("EVENTS_ICS_DOMAIN", default="lojal.example")
 # How long the services wait for an event's row lock before giving up (PostgreSQL lock_timeout).
@@ -575,8 +571,6 @@ FORUMS_LIMIT_IMAGES = env("FORUMS_LIMIT_IMAGES", default="0,5,20,50")
 FORUMS_LIMIT_MENTIONS = env("FORUMS_LIMIT_MENTIONS", default="2,5,10,20")
 # A busy topic e-mails a member at most once per this many minutes (a digest).
 FORUMS_DIGEST_MINUTES = env.int("FORUMS_DIGEST_MINUTES", default=60)
-# The portal's address, for links in forum e-mails (the topic, the one-click stop link).
-FORUMS_SITE_URL = env("FORUMS_SITE_URL", default="http://localhost:8000")
 CELERY_BEAT_SCHEDULE["forums-digests-send"] = {
     "task": "forums.tasks.forum_digests_send_task",
     "schedule": 300.0,

@@ -116,7 +116,7 @@ def notify_offered(registration: Registration) -> None:
             gettext("A seat at %(event)s is held for you until %(expires)s.")
             % {"event": event.title, "expires": expires},
             gettext("Accept or decline it on the event's page: %(url)s")
-            % {"url": f"{settings.EVENTS_SITE_URL.rstrip('/')}/events/{event.pk}/"},
+            % {"url": f"{settings.SITE_URL.rstrip('/')}/events/{event.pk}/"},
         ]
         subject = gettext("A seat for you: %(event)s") % {"event": event.title}
         _send(registration, subject, lines)
@@ -171,7 +171,7 @@ def notify_invited(*, event: Event, member) -> None:
             gettext("When: %(when)s") % {"when": _when(event)},
             gettext("Where: %(place)s") % {"place": _place(event)},
             gettext("Register here: %(url)s")
-            % {"url": f"{settings.EVENTS_SITE_URL.rstrip('/')}/events/{event.pk}/"},
+            % {"url": f"{settings.SITE_URL.rstrip('/')}/events/{event.pk}/"},
         ]
         subject = gettext("Invitation: %(event)s") % {"event": event.title}
         email_send_later(

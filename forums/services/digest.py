@@ -61,7 +61,7 @@ def digest_window(now: datetime.datetime) -> int:
 
 
 def _site(path: str) -> str:
-    return settings.FORUMS_SITE_URL.rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def _lines(notifications: list[Notification]) -> list[str]:

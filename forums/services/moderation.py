@@ -86,7 +86,7 @@ def member_tell(
         text = str(body) % params
         link = ""
         if topic is not None:
-            link = settings.FORUMS_SITE_URL.rstrip("/") + reverse("forums:topic", args=[topic.pk])
+            link = settings.SITE_URL.rstrip("/") + reverse("forums:topic", args=[topic.pk])
         message = EmailMessage(
             subject=str(subject),
             body=f"{text}\n\n{link}".strip() + "\n",

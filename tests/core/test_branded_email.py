@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_a_text_only_template_gets_the_branded_html_and_keeps_its_text(settings):
     settings.CLUB_NAME = "Friluftsklubben"
     settings.CLUB_COLOR = "#123456"
-    settings.PORTAL_URL = "https://klubb.example.se"
+    settings.SITE_URL = "https://klubb.example.se"
 
     message = render_branded_email(
         "account/email/password_changed",
