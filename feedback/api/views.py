@@ -26,7 +26,7 @@ ERROR = inline_serializer(
     "FeedbackError",
     {
         "detail": serializers.CharField(),
-        "code": serializers.CharField(),
+        "code": serializers.CharField(required=False),
         "errors": serializers.DictField(
             child=serializers.ListField(child=serializers.CharField()), required=False
         ),
@@ -90,7 +90,7 @@ class SurveyByTokenApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: SurveyOutput, 404: ERROR})
+    @extend_schema(responses={200: SurveyOutput})
     def get(self, request: Request, token: str) -> Response:
         return Response(SurveyOutput(_invitation(token)).data)
 
@@ -116,9 +116,6 @@ class AnswerSubmitApi(APIView):
         request=AnswerInput,
         responses={
             201: inline_serializer("AnswerCreated", {"survey": serializers.IntegerField()}),
-            400: ERROR,
-            403: ERROR,
-            404: ERROR,
             409: ERROR,
             410: ERROR,
         },
@@ -227,7 +224,7 @@ class SuggestionListCreateApi(APIView):
     @extend_schema(
         request=SuggestionInput,
         parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=False)],
-        responses={201: SuggestionOutput, 400: ERROR},
+        responses={201: SuggestionOutput},
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -251,7 +248,7 @@ class SuggestionVoteApi(APIView):
     @extend_schema(
         request=None,
         parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=False)],
-        responses={200: SuggestionOutput, 400: ERROR, 404: ERROR},
+        responses={200: SuggestionOutput},
     )
     @idempotent
     def post(self, request: Request, suggestion_id: int) -> Response:
@@ -264,7 +261,7 @@ class SuggestionVoteApi(APIView):
         suggestion.voted = True  # type: ignore[attr-defined]
         return Response(SuggestionOutput(suggestion, context={"member": member}).data)
 
-    @extend_schema(request=None, responses={200: SuggestionOutput, 404: ERROR})
+    @extend_schema(request=None, responses={200: SuggestionOutput})
     @idempotent
     def delete(self, request: Request, suggestion_id: int) -> Response:
         member = own_member(request)

@@ -113,10 +113,12 @@ class PostOutput(serializers.Serializer):
 class CategoryListApi(APIView):
     """GET: the categories the member may read."""
 
-    @extend_schema(responses=CategoryOutput(many=True))
+    @extend_schema(parameters=[OpenApiParameter("page", int)], responses=CategoryOutput(many=True))
     def get(self, request: Request) -> Response:
-        categories = category_list(viewer=api_viewer(request))
-        return Response(CategoryOutput(categories, many=True).data)
+        categories = list(category_list(viewer=api_viewer(request)))
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(categories, request, view=self)
+        return paginator.get_paginated_response(CategoryOutput(page, many=True).data)
 
 
 class TopicListApi(APIView):
