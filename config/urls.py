@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("members.urls")),
     path("", include("rewards.urls")),
+    path("m/", include("campaigns.urls")),  # campaigns: unsubscribe and tracking links
 ]
 
 if settings.DEBUG:

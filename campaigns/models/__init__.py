@@ -1,0 +1,7 @@
+"""Campaigns: the campaign with its variants, and the outbox of messages (one row per member,
+campaign and channel, unique in the database)."""
+
+from .campaigns import Campaign, Variant
+from .messages import Bounce, Message
+
+__all__ = ["Bounce", "Campaign", "Message", "Variant"]
