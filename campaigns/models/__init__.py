@@ -2,6 +2,6 @@
 campaign and channel, unique in the database)."""
 
 from .campaigns import Campaign, Variant
-from .messages import Bounce, Message
+from .messages import Bounce, Message, MessageTally
 
-__all__ = ["Bounce", "Campaign", "Message", "Variant"]
+__all__ = ["Bounce", "Campaign", "Message", "MessageTally", "Variant"]

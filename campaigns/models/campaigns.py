@@ -41,6 +41,13 @@ class Campaign(models.Model):
     Channel = Channel
 
     name = models.CharField(_("name"), max_length=160)
+    key = models.CharField(
+        _("system key"),
+        max_length=40,
+        blank=True,
+        default="",
+        help_text=_("Set for campaigns the system keeps for itself (transactional SMS)."),
+    )
     purpose = models.CharField(
         _("purpose"),
         max_length=16,
@@ -125,6 +132,9 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(schedule="at") | models.Q(send_at__isnull=False),
                 name="campaigns_campaign_at_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["key"], condition=~models.Q(key=""), name="campaigns_campaign_key_uniq"
             ),
         ]
 

@@ -66,6 +66,9 @@ class Message(models.Model):
         related_name="messages",
     )
     is_holdout = models.BooleanField(_("holdout"), default=False)
+    body = models.TextField(
+        _("text"), blank=True, help_text=_("A one-off message's own text (transactional SMS).")
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     skip_reason = models.CharField(
         _("reason skipped"), max_length=20, choices=SkipReason.choices, blank=True
@@ -149,3 +152,29 @@ class Bounce(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class MessageTally(models.Model):
+    """What erased members' deleted messages counted for, per campaign and group, so a
+    campaign's figures survive erasure without keeping anything personal."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="tallies"
+    )
+    variant = models.ForeignKey(
+        Variant, verbose_name=_("variant"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    is_holdout = models.BooleanField(_("holdout"), default=False)
+    targeted = models.PositiveIntegerField(_("targeted"), default=0)
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    delivered = models.PositiveIntegerField(_("delivered"), default=0)
+    opened = models.PositiveIntegerField(_("opened"), default=0)
+    clicked = models.PositiveIntegerField(_("clicked"), default=0)
+    unsubscribed = models.PositiveIntegerField(_("unsubscribed"), default=0)
+
+    class Meta:
+        verbose_name = _("count of erased members' messages")
+        verbose_name_plural = _("counts of erased members' messages")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.targeted}"

@@ -73,11 +73,11 @@ def outbox_build(*, campaign: Campaign, now: datetime.datetime | None = None) ->
     through = Campaign.snapshot.field.related_model.members.through
     sql = (
         f"INSERT INTO {_q(message)} (campaign_id, member_id, channel, occasion_key, variant_id, "  # noqa: S608 - names from _meta, values bound
-        "is_holdout, state, skip_reason, error, attempts, next_attempt_at, address, language, "
-        "provider_id, created_at) "
+        "is_holdout, body, state, skip_reason, error, attempts, next_attempt_at, address, "
+        "language, provider_id, created_at) "
         "SELECT %s, ranked.member_id, %s, '', "
         f"CASE WHEN ranked.pos < %s THEN NULL {cases} ELSE %s END, "
-        "ranked.pos < %s, "
+        "ranked.pos < %s, '', "
         "CASE WHEN ranked.pos < %s THEN 'skipped' ELSE 'queued' END, "
         "CASE WHEN ranked.pos < %s THEN 'holdout' ELSE '' END, "
         "'', 0, %s, '', '', '', %s "

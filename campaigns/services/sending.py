@@ -203,10 +203,13 @@ class _SmsChannel:
     def close(self) -> None:
         return None
 
-    def send(self, recipient: Recipient, variant: Variant, language: str) -> str:
-        body = sms_render(
-            content=variant.content(language), context=recipient.context, language=language
-        )
+    def send(self, recipient: Recipient, variant: Variant | None, language: str) -> str:
+        if recipient.message.body or variant is None:
+            body = recipient.message.body  # a one-off transactional text, sent as written
+        else:
+            body = sms_render(
+                content=variant.content(language), context=recipient.context, language=language
+            )
         reference = f"lojal-{recipient.message.pk}"
         try:
             message = sms.SmsMessage(to=recipient.address, body=body, reference=reference)
@@ -229,7 +232,9 @@ def _channel_for(campaign: Campaign):
     )
 
 
-def _hand_over(channel, recipient: Recipient, *, owner: int, variants: dict[int, Variant]) -> str:
+def _hand_over(
+    channel, recipient: Recipient, *, owner: int, variants: dict[int | None, Variant]
+) -> str:
     message = recipient.message
     if recipient.skip_reason:
         done = _mark(
@@ -253,7 +258,7 @@ def _hand_over(channel, recipient: Recipient, *, owner: int, variants: dict[int,
     ):
         return LOST
     try:
-        provider_id = channel.send(recipient, variants[message.variant_id], language)
+        provider_id = channel.send(recipient, variants.get(message.variant_id), language)
     except _Transient as error:
         attempts = message.attempts + 1
         if attempts >= settings.CAMPAIGNS_MAX_ATTEMPTS:
@@ -394,7 +399,7 @@ PAUSED_NOTE = "Paused by itself: too many messages failed. Check the errors, the
 def _send_batch(
     campaign: Campaign, ids: list[int], *, owner: int, now: datetime.datetime, result: SendResult
 ) -> None:
-    variants = {v.pk: v for v in campaign.variants.all()}
+    variants: dict[int | None, Variant] = {v.pk: v for v in campaign.variants.all()}
     recipients = recipients_for(ids=ids, campaign=campaign, now=now)
     channel = _channel_for(campaign)
     try:
