@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.goals import goal_register
-from campaigns.models import Campaign, Message, MessageTally
+from campaigns.models import Campaign, Message, MessageTally, Trigger
 from campaigns.services.transactional import sms_send_transactional
 from core.calendar import CalendarEntry, calendar_provider_register
 from core.dashboard import backoffice_model_register, dashboard_tile_register
@@ -198,7 +198,7 @@ def campaigns_calendar(*, start, end, user) -> list[CalendarEntry]:
     if not user.has_perm("campaigns.view_campaign"):
         return []
     rows = (
-        Campaign.objects.filter(key="")
+        Campaign.objects.filter(key="", trigger="")
         .exclude(state=Campaign.State.CANCELLED)
         .filter(
             Q(send_at__gte=start, send_at__lt=end)
@@ -232,6 +232,34 @@ def campaigns_calendar(*, start, end, user) -> list[CalendarEntry]:
             )
         )
     return entries
+
+
+def triggers_calendar(*, start, end, user) -> list[CalendarEntry]:
+    """Each trigger that is on, at the start of the window, with what it sent in the window."""
+    if not user.has_perm("campaigns.view_trigger"):
+        return []
+    rows = Trigger.objects.filter(state=Campaign.State.SENDING).annotate(
+        n=Count(
+            "messages",
+            filter=Q(
+                messages__state=Message.State.SENT,
+                messages__sent_at__gte=start,
+                messages__sent_at__lt=end,
+            ),
+        )
+    )
+    return [
+        CalendarEntry(
+            kind="trigger",
+            title=trigger.name,
+            start=start,
+            end=end,
+            url=_admin_url("admin:campaigns_trigger_change", trigger.pk),
+            state=_("on"),
+            detail=_("%(count)s sent in the period") % {"count": trigger.n},
+        )
+        for trigger in rows
+    ]
 
 
 def _tile_results(request, period) -> dict[str, Any] | None:
@@ -285,6 +313,7 @@ def register() -> None:
     gdpr_eraser_register(messages_erase)
     sms_sender_register(sms_send_transactional)
     calendar_provider_register("campaigns", campaigns_calendar)
+    calendar_provider_register("campaigns-triggers", triggers_calendar)
     dashboard_tile_register(
         key="campaigns-results",
         title=_("Campaign results"),
@@ -302,6 +331,7 @@ def register() -> None:
     )
     for model, order in (
         ("campaigns.Campaign", 10),
+        ("campaigns.Trigger", 15),
         ("campaigns.Message", 20),
         ("campaigns.Bounce", 30),
     ):

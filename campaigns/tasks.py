@@ -7,6 +7,7 @@ from celery import shared_task
 from campaigns.services.campaigns import campaign_start
 from campaigns.services.sending import campaign_send
 from campaigns.services.tick import campaigns_tick
+from campaigns.services.triggers import triggers_run
 
 
 @shared_task(acks_late=True)
@@ -22,3 +23,8 @@ def campaign_send_task(*, campaign_id: int) -> dict:
 @shared_task
 def campaigns_tick_task() -> dict:
     return campaigns_tick()
+
+
+@shared_task
+def campaigns_triggers_task() -> dict:
+    return triggers_run()

@@ -4,4 +4,5 @@ send (campaigns.py); the outbox and bounces, read-only (messages.py)."""
 from . import (
     campaigns,  # noqa: F401
     messages,  # noqa: F401
+    triggers,  # noqa: F401
 )

@@ -4,12 +4,15 @@ the A/B and holdout report, a preview as any member and a test sent to oneself."
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.admin.forms import CampaignForm, PreviewForm, VariantForm
 from campaigns.models import Campaign, Variant
+from campaigns.selectors.calendar import calendar_days, calendar_window
 from campaigns.selectors.campaigns import member_find
 from campaigns.selectors.reports import campaign_progress, campaign_report
 from campaigns.services.campaigns import (
@@ -63,11 +67,20 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ["state", "channel", "purpose"]
     search_fields = ["name"]
     autocomplete_fields = ["segment"]
-    readonly_fields = ["state", "state_note", "started_at", "finished_at", "targeted_count"]
+    readonly_fields = [
+        "state",
+        "state_note",
+        "started_at",
+        "finished_at",
+        "targeted_count",
+        "winner",
+        "winner_chosen_at",
+    ]
     change_form_template = "admin/campaigns/campaign_change_form.html"
+    change_list_template = "admin/campaigns/campaign_change_list.html"
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).filter(key="").select_related("segment")
+        return super().get_queryset(request).filter(key="", trigger="").select_related("segment")
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         if obj is not None and not obj.is_editable:
@@ -105,13 +118,15 @@ class CampaignAdmin(admin.ModelAdmin):
                 "<int:pk>/preview/raw/", view(self.preview_raw_view), name="campaigns_preview_raw"
             ),
             path("<int:pk>/report/", view(self.report_view), name="campaigns_report"),
+            path("calendar/", view(self.calendar_view), name="campaigns_calendar"),
             *super().get_urls(),
         ]
 
     def _campaign(self, request: HttpRequest, pk: int) -> Campaign:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return get_object_or_404(self.get_queryset(request), pk=pk)
+        # Campaigns and triggers alike (a trigger's preview and report are these pages too).
+        return get_object_or_404(Campaign.objects.filter(key=""), pk=pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         campaign = self.get_queryset(request).filter(pk=object_id).first()
@@ -215,6 +230,26 @@ class CampaignAdmin(admin.ModelAdmin):
             "has_holdout": any(r.is_holdout for r in results),
         }
         return TemplateResponse(request, "admin/campaigns/report.html", context)
+
+    def calendar_view(self, request: HttpRequest) -> HttpResponse:
+        """Past and planned campaigns, triggers and whatever else registers with core.calendar,
+        by week, month or quarter."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            around = datetime.date.fromisoformat(request.GET.get("date", ""))
+        except ValueError:
+            around = timezone.localdate()
+        window = calendar_window(view=request.GET.get("view", "month"), around=around)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Campaign calendar"),
+            "opts": self.model._meta,
+            "window": window,
+            "days": calendar_days(window=window, user=request.user),
+            "views": [("week", _("Week")), ("month", _("Month")), ("quarter", _("Quarter"))],
+        }
+        return TemplateResponse(request, "admin/campaigns/calendar.html", context)
 
 
 def _raw(response: HttpResponse) -> HttpResponse:

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Campaign, Variant
+from campaigns.models import Campaign, Trigger, Variant
 from campaigns.services.content import BLOCK_TYPES, MERGE_FIELDS, variant_check
 
 BLOCKS_HELP = _(
@@ -31,6 +31,7 @@ class VariantForm(forms.ModelForm):
             "blocks_en",
             "sms_text_sv",
             "sms_text_en",
+            "delay_days",
         ]
 
     def __init__(self, *args, **kwargs) -> None:
@@ -68,6 +69,9 @@ class CampaignForm(forms.ModelForm):
             "goal_kind",
             "goal_window_days",
             "holdout_share",
+            "test_share",
+            "test_hours",
+            "test_metric",
             "schedule",
             "send_at",
             "recur_every_days",
@@ -81,6 +85,17 @@ class CampaignForm(forms.ModelForm):
                 % {"state": self.instance.get_state_display().lower()}
             )
         return cleaned
+
+
+class TriggerForm(forms.ModelForm):
+    class Meta:
+        model = Trigger
+        fields = ["name", "trigger", "trigger_days", "channel", "goal_kind", "goal_window_days"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["trigger"].required = True
+        self.fields["trigger"].choices = Campaign.TriggerKind.choices
 
 
 class PreviewForm(forms.Form):

@@ -12,6 +12,7 @@ def crud(model: str) -> list[str]:
 SENDERS = [
     *crud("campaign"),
     *crud("variant"),
+    *crud("trigger"),
     "campaigns.view_message",
     "campaigns.view_bounce",
     "campaigns.send_campaign",

@@ -38,6 +38,14 @@ class Campaign(models.Model):
         MARKETING = "marketing", _("Marketing")
         TRANSACTIONAL = "transactional", _("Transactional")
 
+    class TriggerKind(models.TextChoices):
+        WELCOME = "welcome", _("Welcome series after joining")
+        BIRTHDAY = "birthday", _("Birthday")
+        POINTS_EXPIRING = "points_expiring", _("Points expiring within 30 days")
+        WIN_BACK = "win_back", _("Win-back: no purchase for N days")
+        FIRST_PURCHASE = "first_purchase", _("After the first purchase")
+        TIER_UPGRADE = "tier_upgrade", _("Tier upgrade")
+
     Channel = Channel
 
     name = models.CharField(_("name"), max_length=160)
@@ -47,6 +55,20 @@ class Campaign(models.Model):
         blank=True,
         default="",
         help_text=_("Set for campaigns the system keeps for itself (transactional SMS)."),
+    )
+    trigger = models.CharField(
+        _("trigger"),
+        max_length=20,
+        choices=TriggerKind.choices,
+        blank=True,
+        default="",
+        help_text=_("Set for automatic messages; empty for a campaign sent once."),
+    )
+    trigger_days = models.PositiveSmallIntegerField(
+        _("days (win-back)"),
+        null=True,
+        blank=True,
+        help_text=_("Win-back: days without a purchase before the message goes."),
     )
     purpose = models.CharField(
         _("purpose"),
@@ -95,6 +117,33 @@ class Campaign(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(0.5)],
         help_text=_("Part of the segment deliberately not sent, to measure uplift (0–0.5)."),
     )
+    test_share = models.DecimalField(
+        _("A/B test share"),
+        max_digits=4,
+        decimal_places=3,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_(
+            "Test mode: the variants go to this part of the non-holdout members first, and the "
+            "winner to the rest after the hours below. 0: no test, the variants split everyone."
+        ),
+    )
+    test_hours = models.PositiveSmallIntegerField(_("choose the winner after (hours)"), default=4)
+    test_metric = models.CharField(
+        _("winner by"),
+        max_length=10,
+        choices=[("goal", _("The campaign's goal")), ("clicks", _("Clicks"))],
+        default="clicks",
+    )
+    winner = models.ForeignKey(
+        "campaigns.Variant",
+        verbose_name=_("winning variant"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    winner_chosen_at = models.DateTimeField(_("winner chosen"), null=True, blank=True)
     schedule = models.CharField(
         _("schedule"), max_length=10, choices=Schedule.choices, default=Schedule.NOW
     )
@@ -136,6 +185,10 @@ class Campaign(models.Model):
             models.UniqueConstraint(
                 fields=["key"], condition=~models.Q(key=""), name="campaigns_campaign_key_uniq"
             ),
+            models.CheckConstraint(
+                condition=models.Q(test_share__gte=0) & models.Q(test_share__lte=1),
+                name="campaigns_campaign_test_share_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -143,7 +196,26 @@ class Campaign(models.Model):
 
     @property
     def is_editable(self) -> bool:
+        if self.trigger:
+            return True  # a trigger's content and settings may change; sent messages stay
         return self.state in (self.State.DRAFT, self.State.SCHEDULED)
+
+
+class TriggerManager(models.Manager["Trigger"]):
+    def get_queryset(self):
+        return super().get_queryset().exclude(trigger="")
+
+
+class Trigger(Campaign):
+    """A campaign that sends by itself when its condition holds, each member once per
+    occasion (the outbox's unique occasion key). On while its state is "sending"."""
+
+    objects = TriggerManager()  # type: ignore[assignment,misc]
+
+    class Meta:
+        proxy = True
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
 
 
 class Variant(models.Model):
@@ -170,6 +242,11 @@ class Variant(models.Model):
     blocks_en = models.JSONField(_("content blocks (English)"), default=list, blank=True)
     sms_text_sv = models.TextField(_("SMS text (Swedish)"), blank=True)
     sms_text_en = models.TextField(_("SMS text (English)"), blank=True)
+    delay_days = models.PositiveSmallIntegerField(
+        _("days after joining"),
+        default=0,
+        help_text=_("Welcome series: each variant is a step, sent this many days after joining."),
+    )
 
     class Meta:
         verbose_name = _("variant")

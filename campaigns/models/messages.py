@@ -5,6 +5,7 @@ when sending starts and moved through its states by conditional updates only.
        ▲                 │                      │  └──refused──▶ failed
        └──worker died────┘                      └──worker died──▶ in_doubt
     queued/claimed ──rule says no──▶ skipped (with the reason)
+    held ──the A/B test's winner is chosen──▶ queued (test mode: the rest of the segment)
 
 A claimed message has not left: if its worker dies it goes back to the queue. A message in
 `sending` is being handed to the server at this moment; if its worker dies, nobody knows whether
@@ -22,6 +23,7 @@ from .campaigns import Campaign, Channel, Variant
 
 class Message(models.Model):
     class State(models.TextChoices):
+        HELD = "held", _("Waiting for the A/B test's winner")
         QUEUED = "queued", _("Queued")
         CLAIMED = "claimed", _("Claimed by a worker")
         SENDING = "sending", _("Sending")

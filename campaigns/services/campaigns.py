@@ -63,6 +63,10 @@ def campaign_check(*, campaign: Campaign, now: datetime.datetime | None = None) 
             raise ValidationError(
                 _("The sending time has passed; choose a time in the future."), code="past"
             )
+    if campaign.test_share and len(variants) < 2:
+        raise ValidationError(
+            _("Test mode needs at least two variants to compare."), code="test_variants"
+        )
     if campaign.schedule == Campaign.Schedule.RECURRING and not campaign.recur_every_days:
         raise ValidationError(_("Choose how often the campaign repeats."), code="no_interval")
 
@@ -135,6 +139,9 @@ def _clone_next(campaign: Campaign) -> Campaign:
         segment=campaign.segment,
         channel=campaign.channel,
         holdout_share=campaign.holdout_share,
+        test_share=campaign.test_share,
+        test_hours=campaign.test_hours,
+        test_metric=campaign.test_metric,
         schedule=Campaign.Schedule.RECURRING,
         send_at=campaign.send_at + datetime.timedelta(days=campaign.recur_every_days),
         recur_every_days=campaign.recur_every_days,
@@ -274,7 +281,7 @@ def campaign_cancel(*, campaign: Campaign, actor, request: HttpRequest | None = 
         to=Campaign.State.CANCELLED,
         action="campaign.cancel",
     )
-    Message.objects.filter(campaign=campaign, state=Message.State.QUEUED).update(
-        state=Message.State.SKIPPED, skip_reason=Message.SkipReason.CANCELLED
-    )
+    Message.objects.filter(
+        campaign=campaign, state__in=[Message.State.QUEUED, Message.State.HELD]
+    ).update(state=Message.State.SKIPPED, skip_reason=Message.SkipReason.CANCELLED)
     return campaign

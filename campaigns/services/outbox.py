@@ -61,14 +61,18 @@ def outbox_build(*, campaign: Campaign, now: datetime.datetime | None = None) ->
     if campaign.snapshot_id is None or not variants:
         raise ValueError("A campaign needs a snapshot and at least one variant to build.")
     holdout = Decimal(campaign.holdout_share)
+    # Test mode: the variants share the first `test_share` of the non-holdout ranks; the rest is
+    # held until the winner is chosen (campaign_test_decide).
+    tested = Decimal(campaign.test_share) if campaign.test_share else Decimal(1)
     total_share = sum(Decimal(v.share) for v in variants)
     bounds: list[tuple[float, int]] = []
     cumulative = Decimal(0)
     for variant in variants:
         cumulative += Decimal(variant.share) / total_share
-        bounds.append((float(holdout + (1 - holdout) * cumulative), variant.pk))
-    cases = " ".join("WHEN ranked.pos < %s THEN %s" for _ in bounds[:-1])
-    case_params: list[object] = [value for bound in bounds[:-1] for value in bound]
+        bounds.append((float(holdout + (1 - holdout) * tested * cumulative), variant.pk))
+    held_from = float(holdout + (1 - holdout) * tested) if tested < 1 else 2.0
+    cases = " ".join("WHEN ranked.pos < %s THEN %s" for _ in bounds)
+    case_params: list[object] = [value for bound in bounds for value in bound]
     message = Message._meta.db_table
     through = Campaign.snapshot.field.related_model.members.through
     sql = (
@@ -78,7 +82,8 @@ def outbox_build(*, campaign: Campaign, now: datetime.datetime | None = None) ->
         "SELECT %s, ranked.member_id, %s, '', "
         f"CASE WHEN ranked.pos < %s THEN NULL {cases} ELSE %s END, "
         "ranked.pos < %s, '', "
-        "CASE WHEN ranked.pos < %s THEN 'skipped' ELSE 'queued' END, "
+        "CASE WHEN ranked.pos < %s THEN 'skipped' WHEN ranked.pos >= %s THEN 'held' "
+        "ELSE 'queued' END, "
         "CASE WHEN ranked.pos < %s THEN 'holdout' ELSE '' END, "
         "'', 0, %s, '', '', '', %s "
         "FROM (SELECT sm.member_id, "
@@ -88,14 +93,18 @@ def outbox_build(*, campaign: Campaign, now: datetime.datetime | None = None) ->
         "ON CONFLICT DO NOTHING"
     )
     h = float(holdout)
+    # Past the last bound: the held rest in test mode (no variant yet), else rounding's last
+    # member, who belongs to the last variant.
+    rest = None if tested < 1 else bounds[-1][1]
     params = [
         campaign.pk,
         campaign.channel,
         h,
         *case_params,
-        bounds[-1][1],
+        rest,
         h,
         h,
+        held_from,
         h,
         now,
         now,

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.utils import DNS_NAME
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -232,35 +233,99 @@ def _channel_for(campaign: Campaign):
     )
 
 
+def _skip_all(recipients: list[Recipient], *, owner: int) -> int:
+    """Record every skip of a batch with its reason: one statement per reason."""
+    by_reason: dict[str, list[int]] = {}
+    for recipient in recipients:
+        by_reason.setdefault(recipient.skip_reason, []).append(recipient.message.pk)
+    done = 0
+    for reason, ids in by_reason.items():
+        done += Message.objects.filter(
+            pk__in=ids, state=Message.State.CLAIMED, claimed_by=owner
+        ).update(state=Message.State.SKIPPED, skip_reason=reason, claimed_by=None)
+    return done
+
+
+_TABLE = connection.ops.quote_name(Message._meta.db_table)
+# One statement, so one commit, per message: the message just accepted becomes sent and the next
+# one becomes sending. So a worker holds at most one message in `sending` at any moment: the one
+# it is handing over (or the one just accepted, if it dies before this commit).
+_ADVANCE = (
+    f"UPDATE {_TABLE} SET "  # noqa: S608 - the table name from _meta, values bound
+    "state = CASE WHEN id = %s THEN 'sent' ELSE 'sending' END, "
+    "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
+    "provider_id = CASE WHEN id = %s THEN %s ELSE provider_id END, "
+    "error = CASE WHEN id = %s THEN '' ELSE error END, "
+    "attempts = CASE WHEN id = %s THEN attempts ELSE attempts + 1 END, "
+    "address = CASE WHEN id = %s THEN address ELSE %s END, "
+    "language = CASE WHEN id = %s THEN language ELSE %s END "
+    "WHERE claimed_by = %s "
+    "AND ((id = %s AND state = 'sending') OR (id = %s AND state = 'claimed')) "
+    "RETURNING id"
+)
+
+
+class _Pipeline:
+    """What one worker has in hand: the message accepted by the server but not yet recorded as
+    sent, recorded together with the next message's hand-over."""
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.accepted: tuple[int, str, datetime.datetime] | None = None
+
+    def advance(self, recipient: Recipient | None, language: str = "") -> bool:
+        """Record the accepted message as sent and mark `recipient` as sending; False when
+        `recipient` is no longer this worker's to send."""
+        done_id, provider_id, sent_at = self.accepted or (0, "", timezone.now())
+        next_id = recipient.message.pk if recipient is not None else 0
+        if not done_id and not next_id:
+            return False
+        address = recipient.address[:254] if recipient is not None else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _ADVANCE,
+                [
+                    done_id,
+                    done_id,
+                    sent_at,
+                    done_id,
+                    provider_id[:120],
+                    done_id,
+                    done_id,
+                    done_id,
+                    address,
+                    done_id,
+                    language,
+                    self.owner,
+                    done_id,
+                    next_id,
+                ],
+            )
+            updated = {row[0] for row in cursor.fetchall()}
+        self.accepted = None
+        return next_id in updated
+
+    def flush(self) -> None:
+        if self.accepted is not None:
+            self.advance(None)
+
+
 def _hand_over(
-    channel, recipient: Recipient, *, owner: int, variants: dict[int | None, Variant]
+    channel,
+    recipient: Recipient,
+    *,
+    pipeline: _Pipeline,
+    variants: dict[int | None, Variant],
 ) -> str:
     message = recipient.message
-    if recipient.skip_reason:
-        done = _mark(
-            message.pk,
-            owner=owner,
-            frm=Message.State.CLAIMED,
-            to=Message.State.SKIPPED,
-            skip_reason=recipient.skip_reason,
-            claimed_by=None,
-        )
-        return SKIPPED if done else LOST
+    owner = pipeline.owner
     language = recipient.member.language or settings.LANGUAGE_CODE
-    if not _mark(
-        message.pk,
-        owner=owner,
-        frm=Message.State.CLAIMED,
-        to=Message.State.SENDING,
-        attempts=message.attempts + 1,
-        address=recipient.address[:254],
-        language=language,
-    ):
+    if not pipeline.advance(recipient, language):
         return LOST
+    attempts = message.attempts + 1
     try:
         provider_id = channel.send(recipient, variants.get(message.variant_id), language)
     except _Transient as error:
-        attempts = message.attempts + 1
         if attempts >= settings.CAMPAIGNS_MAX_ATTEMPTS:
             _mark(
                 message.pk,
@@ -298,15 +363,7 @@ def _hand_over(
             error=str(error)[:300],
         )
         return IN_DOUBT
-    _mark(
-        message.pk,
-        owner=owner,
-        frm=Message.State.SENDING,
-        to=Message.State.SENT,
-        sent_at=timezone.now(),
-        provider_id=(provider_id or "")[:120],
-        error="",
-    )
+    pipeline.accepted = (message.pk, provider_id or "", timezone.now())
     return SENT
 
 
@@ -329,14 +386,19 @@ def campaign_finish_if_done(*, campaign_id: int, now: datetime.datetime | None =
     """Mark a sending campaign sent once no message is queued or in a worker's hands."""
     busy = Message.objects.filter(
         campaign_id=campaign_id,
-        state__in=[Message.State.QUEUED, Message.State.CLAIMED, Message.State.SENDING],
+        state__in=[
+            Message.State.HELD,
+            Message.State.QUEUED,
+            Message.State.CLAIMED,
+            Message.State.SENDING,
+        ],
     ).exists()
     if busy:
         return False
     return bool(
-        Campaign.objects.filter(pk=campaign_id, state=Campaign.State.SENDING).update(
-            state=Campaign.State.SENT, finished_at=now or timezone.now()
-        )
+        Campaign.objects.filter(
+            pk=campaign_id, state=Campaign.State.SENDING, trigger="", key=""
+        ).update(state=Campaign.State.SENT, finished_at=now or timezone.now())
     )
 
 
@@ -401,24 +463,26 @@ def _send_batch(
 ) -> None:
     variants: dict[int | None, Variant] = {v.pk: v for v in campaign.variants.all()}
     recipients = recipients_for(ids=ids, campaign=campaign, now=now)
+    skipped = [r for r in recipients if r.skip_reason]
+    eligible = [r for r in recipients if not r.skip_reason]
+    result.outcomes[SKIPPED] += _skip_all(skipped, owner=owner)
+    if not eligible:
+        return
     channel = _channel_for(campaign)
+    pipeline = _Pipeline(owner)
     try:
-        if any(not r.skip_reason for r in recipients):
-            try:
-                channel.open()
-            except _Transient as error:
-                # Nothing was handed over: the whole batch waits and is tried again.
-                logger.warning("Cannot reach the e-mail server: %s", error)
-                retry = timezone.now() + retry_after(1)
-                skipped = [r for r in recipients if r.skip_reason]
-                for recipient in skipped:
-                    result.outcomes[
-                        _hand_over(channel, recipient, owner=owner, variants=variants)
-                    ] += 1
-                messages_release(owner=owner, ids=ids, next_attempt_at=retry)
-                result.outcomes[RETRY] += len(recipients) - len(skipped)
-                return
-        for recipient in recipients:
-            result.outcomes[_hand_over(channel, recipient, owner=owner, variants=variants)] += 1
+        try:
+            channel.open()
+        except _Transient as error:
+            # Nothing was handed over: the whole batch waits and is tried again.
+            logger.warning("Cannot reach the server: %s", error)
+            messages_release(owner=owner, ids=ids, next_attempt_at=timezone.now() + retry_after(1))
+            result.outcomes[RETRY] += len(eligible)
+            return
+        for recipient in eligible:
+            result.outcomes[
+                _hand_over(channel, recipient, pipeline=pipeline, variants=variants)
+            ] += 1
     finally:
+        pipeline.flush()
         channel.close()

@@ -453,3 +453,7 @@ CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
     "task": "campaigns.tasks.campaigns_tick_task",
     "schedule": 60.0,
 }
+CELERY_BEAT_SCHEDULE["campaigns-triggers"] = {
+    "task": "campaigns.tasks.campaigns_triggers_task",
+    "schedule": 15 * 60.0,
+}

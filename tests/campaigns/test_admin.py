@@ -148,3 +148,36 @@ def test_report_and_outbox_pages(marketer_client, marketer, django_assert_max_nu
     assert "Holdout" in report.content.decode()
     assert marketer_client.get("/admin/campaigns/campaign/").status_code == 200
     assert marketer_client.get("/admin/campaigns/message/?state__exact=in_doubt").status_code == 200
+
+
+@pytest.mark.parametrize("view", ["week", "month", "quarter"])
+def test_the_calendar_shows_campaigns_and_triggers(marketer_client, view):
+    from django.utils import timezone
+
+    from campaigns.models import Trigger
+
+    CampaignFactory(
+        name="Planerad",
+        state="scheduled",
+        schedule="at",
+        send_at=timezone.now(),
+    )
+    Trigger.objects.create(name="Födelsedag", trigger="birthday", state="sending")
+    page = marketer_client.get(
+        "/admin/campaigns/campaign/calendar/", {"view": view, "date": timezone.localdate()}
+    )
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Planerad" in content and "Födelsedag" in content
+
+
+def test_triggers_admin_lists_and_switches(marketer_client):
+    from campaigns.models import Trigger
+
+    trigger = Trigger.objects.create(name="Födelsedag", trigger="birthday", state="paused")
+    VariantFactory(campaign=trigger)
+    assert marketer_client.get("/admin/campaigns/trigger/").status_code == 200
+    assert marketer_client.get(f"/admin/campaigns/trigger/{trigger.pk}/change/").status_code == 200
+    marketer_client.post(f"/admin/campaigns/trigger/{trigger.pk}/switch/on/")
+    trigger.refresh_from_db()
+    assert trigger.state == "sending"

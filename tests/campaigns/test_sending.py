@@ -247,3 +247,38 @@ def test_a_campaign_pauses_itself_above_the_error_rate(marketer, settings):
     assert result.paused and campaign.state == "paused"
     assert Message.objects.filter(campaign=campaign, state="failed").count() == 2
     assert Message.objects.filter(campaign=campaign, state="queued").count() == 2
+
+
+def test_test_mode_sends_the_variants_to_a_share_then_the_winner_to_the_rest(marketer):
+    from campaigns.services.abtest import campaign_test_decide
+
+    MemberFactory.create_batch(100)
+    campaign = CampaignFactory(
+        holdout_share=Decimal("0.1"), test_share=Decimal("0.2"), test_hours=4, test_metric="clicks"
+    )
+    a = VariantFactory(campaign=campaign, name="A", share=Decimal("0.5"))
+    b = VariantFactory(campaign=campaign, name="B", share=Decimal("0.5"))
+    start = timezone.now()
+    campaign_schedule(campaign=campaign, actor=marketer, now=start)
+    campaign_start(campaign_id=campaign.pk, now=start)
+    states = Counter(Message.objects.filter(campaign=campaign).values_list("state", "variant_id"))
+    assert states[("skipped", None)] == 10
+    assert states[("queued", a.pk)] == 9 and states[("queued", b.pk)] == 9
+    assert states[("held", None)] == 72
+    # B's recipients click
+    Message.objects.filter(campaign=campaign, variant=b).update(
+        state="sent", sent_at=start, clicked_at=start
+    )
+    Message.objects.filter(campaign=campaign, variant=a).update(state="sent", sent_at=start)
+
+    assert not campaign_test_decide(campaign_id=campaign.pk, now=start)  # too early
+    later = start + datetime.timedelta(hours=4)
+    assert campaign_test_decide(campaign_id=campaign.pk, now=later)
+    assert not campaign_test_decide(campaign_id=campaign.pk, now=later)  # once
+
+    campaign.refresh_from_db()
+    assert campaign.winner == b
+    assert Message.objects.filter(campaign=campaign, state="held").count() == 0
+    assert Message.objects.filter(campaign=campaign, state="queued", variant=b).count() == 72
+    # nobody in a test variant or the holdout is given the winner as well
+    assert Message.objects.filter(campaign=campaign).count() == 100
