@@ -96,3 +96,28 @@ def test_calendar_lists_planned_and_sent_campaigns(sent_campaign, marketer):
         start=now - datetime.timedelta(days=1), end=now + datetime.timedelta(days=1), user=marketer
     )
     assert any(e.title == "Julkampanj" for e in entries)
+
+
+def test_dashboard_tiles_and_the_unsubscribed_segment_field(sent_campaign, rf, marketer):
+    from core.dashboard import Period, dashboard_tiles
+    from members.services.consent import consent_set
+
+    _campaign, members = sent_campaign
+    consent_set(member=members[1], purpose="email", granted=False, source="unsubscribe")
+    Message.objects.filter(member=members[2]).update(state="in_doubt")
+    now = timezone.now()
+    period = Period(start=now - datetime.timedelta(days=30), end=now, key="30d", label="30")
+    request = rf.get("/admin/")
+    request.user = marketer
+    tiles = {
+        t.key: t.data(request, period) for t in dashboard_tiles() if t.group == "communication"
+    }
+    results = {str(f["label"]): f["value"] for f in tiles["campaigns-results"]["figures"]}
+    assert results["Messages sent"] == 2 and results["Opened"] == 1
+    sending = {str(f["label"]): f["value"] for f in tiles["campaigns-sending"]["figures"]}
+    assert sending["Messages in doubt"] == 1
+    rules = {
+        "op": "and",
+        "rules": [{"field": "campaign_unsubscribed", "operator": "is", "value": True}],
+    }
+    assert segment_count(rules=rules) == 1
