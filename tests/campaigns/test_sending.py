@@ -282,3 +282,22 @@ def test_test_mode_sends_the_variants_to_a_share_then_the_winner_to_the_rest(mar
     assert Message.objects.filter(campaign=campaign, state="queued", variant=b).count() == 72
     # nobody in a test variant or the holdout is given the winner as well
     assert Message.objects.filter(campaign=campaign).count() == 100
+
+
+def test_a_hard_bounce_stops_further_email_and_receipts_are_idempotent(marketer):
+    from campaigns.services.receipts import bounce_record, message_delivered
+
+    member = consenting_member()
+    assert bounce_record(address=member.email.upper(), reason="550 no such user")
+    assert not bounce_record(address=member.email)
+    campaign = CampaignFactory()
+    VariantFactory(campaign=campaign)
+    campaign = _started(campaign, marketer)
+    campaign_send(campaign_id=campaign.pk)
+    assert Message.objects.get(member=member).skip_reason == "hard_bounce"
+    other = consenting_member()
+    Message.objects.create(
+        campaign=CampaignFactory(), member=other, channel="email", state="sent", provider_id="p-1"
+    )
+    assert message_delivered(provider_id="p-1")
+    assert not message_delivered(provider_id="p-1")  # a replay changes nothing
