@@ -133,7 +133,6 @@ class Message(models.Model):
                 condition=models.Q(state="sent"),
                 name="campaigns_message_member_sent",
             ),
-            models.Index(fields=["campaign", "state"], name="campaigns_message_progress"),
         ]
 
     def __str__(self) -> str:

@@ -224,7 +224,7 @@ def _transition(
 
 @transaction.atomic
 def campaign_pause(*, campaign: Campaign, actor, request: HttpRequest | None = None) -> Campaign:
-    """Sending → paused: workers stop after the message in hand; nothing queued is lost."""
+    """Sending → paused: workers stop after the batch in hand; nothing queued is lost."""
     return _transition(
         campaign=campaign,
         actor=actor,

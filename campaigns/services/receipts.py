@@ -1,6 +1,7 @@
 """What providers report back (through the webhooks the SMS engineer's `campaigns.webhooks`
-parses into neutral receipts; wired at merge): a message delivered, or an address that bounced
-hard (no more e-mail to it). Both are idempotent, so a replayed receipt changes nothing."""
+parses into neutral receipts; wired at merge): a message delivered, an address that bounced hard
+(no more e-mail to it), or a reply STOP (SMS consent withdrawn). Each is idempotent, so a
+replayed receipt changes nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import datetime
 from django.utils import timezone
 
 from campaigns.models import Bounce, Message
-from members.models import normalize_email
+from members.models import ConsentEvent, ConsentPurpose, Member, normalize_email
+from members.services.consent import consent_set
 
 
 def message_delivered(*, provider_id: str, at: datetime.datetime | None = None) -> bool:
@@ -33,3 +35,19 @@ def bounce_record(*, address: str, reason: str = "") -> bool:
         address=address, defaults={"reason": (reason or "")[:300]}
     )
     return created
+
+
+def sms_stop_record(*, phone: str) -> int:
+    """A member replied STOP: withdraw SMS consent (source "unsubscribe link", the log's
+    unsubscribe source) for every active member with that number; returns how many changed."""
+    changed = 0
+    for member in Member.objects.filter(phone=phone.strip()).exclude(status=Member.Status.ERASED):
+        before = ConsentEvent.objects.filter(member=member).count()
+        consent_set(
+            member=member,
+            purpose=ConsentPurpose.SMS_MARKETING,
+            granted=False,
+            source=ConsentEvent.Source.UNSUBSCRIBE,
+        )
+        changed += ConsentEvent.objects.filter(member=member).count() > before
+    return changed

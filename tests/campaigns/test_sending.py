@@ -301,3 +301,13 @@ def test_a_hard_bounce_stops_further_email_and_receipts_are_idempotent(marketer)
     )
     assert message_delivered(provider_id="p-1")
     assert not message_delivered(provider_id="p-1")  # a replay changes nothing
+
+
+def test_a_stop_reply_withdraws_sms_consent_once():
+    from campaigns.services.receipts import sms_stop_record
+    from members.selectors.consent import consent_current
+
+    member = consenting_member(purposes=("sms",), phone="+46701112233")
+    assert sms_stop_record(phone="+46701112233") == 1
+    assert sms_stop_record(phone="+46701112233") == 0
+    assert consent_current(member=member)["sms"] is False
