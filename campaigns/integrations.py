@@ -195,7 +195,7 @@ def messages_erase(*, member: Member) -> None:
 
 
 def campaigns_calendar(*, start, end, user) -> list[CalendarEntry]:
-    if not user.has_perm("campaigns.view_campaign"):
+    if user is None or not user.has_perm("campaigns.view_campaign"):
         return []
     rows = (
         Campaign.objects.filter(key="", trigger="")
@@ -236,7 +236,7 @@ def campaigns_calendar(*, start, end, user) -> list[CalendarEntry]:
 
 def triggers_calendar(*, start, end, user) -> list[CalendarEntry]:
     """Each trigger that is on, at the start of the window, with what it sent in the window."""
-    if not user.has_perm("campaigns.view_trigger"):
+    if user is None or not user.has_perm("campaigns.view_trigger"):
         return []
     rows = Trigger.objects.filter(state=Campaign.State.SENDING).annotate(
         n=Count(
