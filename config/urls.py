@@ -25,6 +25,8 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("events.urls")),  # events (issue 13)
     path("", include("forums.urls")),  # forums (issue 14)
+    path("m/", include("campaigns.urls")),  # campaigns: unsubscribe and tracking links
+    path("webhooks/sms/", include("campaigns.webhooks.urls")),  # SMS receipts and replies
 ]
 
 if settings.DEBUG:

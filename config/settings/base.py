@@ -575,3 +575,28 @@ CELERY_BEAT_SCHEDULE["forums-digests-send"] = {
     "task": "forums.tasks.forum_digests_send_task",
     "schedule": 300.0,
 }
+# At most this many marketing messages (e-mail and SMS together) per member in 7 days.
+CAMPAIGNS_FREQUENCY_CAP = env.int("CAMPAIGNS_FREQUENCY_CAP", default=3)
+# Messages a worker claims at once (one SMTP connection each), and send tasks per campaign.
+CAMPAIGNS_SEND_BATCH = env.int("CAMPAIGNS_SEND_BATCH", default=200)
+CAMPAIGNS_SEND_PARALLEL = env.int("CAMPAIGNS_SEND_PARALLEL", default=2)
+# Tries of a message refused with a temporary (4xx) error before it counts as failed.
+CAMPAIGNS_MAX_ATTEMPTS = env.int("CAMPAIGNS_MAX_ATTEMPTS", default=5)
+# A campaign pauses itself when more than this share of handed-over messages failed (once at
+# least CAMPAIGNS_PAUSE_MIN_MESSAGES were handed over).
+CAMPAIGNS_PAUSE_ERROR_RATE = env.float("CAMPAIGNS_PAUSE_ERROR_RATE", default=0.2)
+CAMPAIGNS_PAUSE_MIN_MESSAGES = env.int("CAMPAIGNS_PAUSE_MIN_MESSAGES", default=50)
+# Without PostgreSQL's advisory locks (SQLite), a worker's claim counts as abandoned after this.
+CAMPAIGNS_CLAIM_LEASE_MINUTES = env.int("CAMPAIGNS_CLAIM_LEASE_MINUTES", default=15)
+# Marketing SMS are not sent between these hours (local time of the zone): deferred, not dropped.
+CAMPAIGNS_SMS_QUIET_START = env.int("CAMPAIGNS_SMS_QUIET_START", default=20)
+CAMPAIGNS_SMS_QUIET_END = env.int("CAMPAIGNS_SMS_QUIET_END", default=9)
+CAMPAIGNS_SMS_QUIET_TIMEZONE = env("CAMPAIGNS_SMS_QUIET_TIMEZONE", default="Europe/Stockholm")
+CELERY_BEAT_SCHEDULE["campaigns-tick"] = {
+    "task": "campaigns.tasks.campaigns_tick_task",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["campaigns-triggers"] = {
+    "task": "campaigns.tasks.campaigns_triggers_task",
+    "schedule": 15 * 60.0,
+}

@@ -7,12 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     # The SMS webhooks' replay guard (campaigns/webhooks/models.py, imported by campaigns.models).
-    # Built on a branch where campaigns had no migration yet: at merge, depend on campaigns'
-    # latest migration and drop `initial`.
-    initial = True
 
-    dependencies = [
-    ]
+    dependencies = [("campaigns", "0002_roles")]
 
     operations = [
         migrations.CreateModel(

@@ -1,1 +1,0 @@
-"""Admin for campaigns; models register here as they arrive."""
