@@ -21,14 +21,14 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.goals import goal_register
-from campaigns.models import Campaign, Message, MessageTally, Trigger
+from campaigns.models import Bounce, Campaign, Message, MessageTally, Trigger
 from campaigns.services.receipts import message_delivered, sms_stop_record
 from campaigns.services.transactional import sms_send_transactional
 from campaigns.webhooks import inbound_handler_register, receipt_handler_register
 from core.calendar import CalendarEntry, calendar_provider_register
 from core.dashboard import backoffice_model_register, dashboard_tile_register
 from core.messaging import sms_sender_register
-from members.gdpr import gdpr_eraser_register, gdpr_exporter_register
+from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_model_covered
 from members.models import ConsentEvent, Member, Purchase
 from members.segments import BOOLEAN, NUMBER, SegmentField, compare_q, segment_field_register
 from members.timeline import TimelineEntry, timeline_provider_register
@@ -179,7 +179,8 @@ def messages_export(*, member: Member) -> list[dict[str, Any]]:
 
 
 def messages_erase(*, member: Member) -> None:
-    """Delete the member's messages; their counts go to MessageTally so reports keep them."""
+    """Delete the member's messages (their counts go to MessageTally so reports keep them) and
+    the hard bounce of their address."""
     rows = Message.objects.filter(member=member)
     tallies = rows.values("campaign_id", "variant_id", "is_holdout").annotate(
         targeted=Count("pk"),
@@ -191,6 +192,8 @@ def messages_erase(*, member: Member) -> None:
     )
     MessageTally.objects.bulk_create([MessageTally(**row) for row in tallies.order_by()])
     rows.delete()
+    if member.email:
+        Bounce.objects.filter(address__iexact=member.email).delete()
 
 
 # --- Calendar, dashboard -------------------------------------------------------------------------
@@ -318,7 +321,20 @@ def _sms_inbound(inbound) -> None:
         sms_stop_record(phone=inbound.from_number)
 
 
+# How erasing a member treats each campaigns model (members.gdpr; checked by a model walk).
+GDPR_COVERAGE = {
+    "campaigns.Campaign": "a campaign: its creator is staff, no member's data",
+    "campaigns.Variant": "a message's content as staff wrote it, no member's data",
+    "campaigns.Message": "messages_erase deletes the member's messages; their counts move to "
+    "MessageTally",
+    "campaigns.Bounce": "messages_erase deletes the hard bounce of the member's address",
+    "campaigns.WebhookEvent": "which provider events were handled: ids only",
+}
+
+
 def register() -> None:
+    for label, how in GDPR_COVERAGE.items():
+        gdpr_model_covered(label, how)
     goal_register(Campaign.Goal.PURCHASE, _purchase_goal)
     goal_register(Campaign.Goal.REDEMPTION, _redemption_goal)
     register_segment_fields()
