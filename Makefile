@@ -65,7 +65,7 @@ lint: $(STAMP) ## Ruff (lint and format check) and the import-layer contracts
 	@$(MAKE) --no-print-directory typecheck
 
 typecheck: $(STAMP) ## mypy (django-stubs) on the services, selectors and models
-	$(BIN)/mypy $$(ls core/*.py */services/*.py */selectors/*.py */models.py 2>/dev/null | grep -v __init__ | sort -u)
+	$(BIN)/mypy $$(ls core/*.py */services/*.py */selectors/*.py */models.py */models/*.py 2>/dev/null | grep -v __init__ | sort -u)
 
 format: $(STAMP) ## Format the code and fix what ruff can
 	$(BIN)/ruff format .

@@ -14,6 +14,7 @@ import datetime
 import math
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -124,7 +125,7 @@ def campaign_report(*, campaign: Campaign) -> list[GroupResult]:
     """One row per variant (by name), then the holdout, with the uplift over the holdout."""
     converted_q = _converted_q(campaign)
     rows = Message.objects.filter(campaign=campaign)
-    revenue = Value(Decimal(0))
+    revenue: Any = Value(Decimal(0))
     if campaign.started_at is not None:
         start, end = _window(campaign)
         revenue = Coalesce(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connection
 from django.db.models import Model
@@ -115,13 +115,13 @@ def insert_rows(
     inserted, in their order. For set-based writes on hot paths, where bulk_create's per-object
     work is the cost."""
     from django.db import DEFAULT_DB_ALIAS, connections
-    from django.db.models import JSONField
+    from django.db.models import Field, JSONField
 
     if not rows:
         return []
     db = connections[DEFAULT_DB_ALIAS]
     quote = db.ops.quote_name
-    fields = [model._meta.get_field(name) for name in columns]
+    fields = [cast(Field, model._meta.get_field(name)) for name in columns]
     prepared: list[list[Any]] = []
     for field in fields:
         index = len(prepared)
@@ -131,7 +131,7 @@ def insert_rows(
         else:
             prep = field.get_db_prep_save
             prepared.append([prep(row[index], connection=db) for row in rows])
-    names = [quote(field.column) for field in fields]
+    names = [quote(field.column or field.name) for field in fields]
     table = quote(model._meta.db_table)
     if db.vendor == "postgresql":
         types = [
@@ -153,7 +153,9 @@ def insert_rows(
         params = [value for row in zip(*prepared, strict=True) for value in row]
     sql = f"INSERT INTO {table} ({', '.join(names)}) {source} {suffix}"
     if returning:
-        sql += " RETURNING " + ", ".join(quote(model._meta.get_field(n).column) for n in returning)
+        sql += " RETURNING " + ", ".join(
+            quote(cast(Field, model._meta.get_field(n)).column or n) for n in returning
+        )
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return [tuple(row) for row in cursor.fetchall()] if returning else []

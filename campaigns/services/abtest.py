@@ -38,6 +38,7 @@ def campaign_test_decide(*, campaign_id: int, now: datetime.datetime | None = No
     )
     if (
         campaign is None
+        or campaign.started_at is None
         or campaign.started_at + datetime.timedelta(hours=campaign.test_hours) > now
     ):
         return False

@@ -36,12 +36,13 @@ def _require_send(actor) -> None:
 def campaign_check(*, campaign: Campaign, now: datetime.datetime | None = None) -> None:
     """Everything that must hold before a campaign may be scheduled; ValidationError if not."""
     now = now or timezone.now()
-    if campaign.segment_id is None:
+    segment = campaign.segment
+    if segment is None:
         raise ValidationError(_("Choose the segment to send to."), code="no_segment")
-    if segment_count(rules=campaign.segment.rules, now=now) == 0:
+    if segment_count(rules=segment.rules, now=now) == 0:
         raise ValidationError(
             _("The segment “%(name)s” has no members: nobody would get this campaign.")
-            % {"name": campaign.segment.name},
+            % {"name": segment.name},
             code="empty_segment",
         )
     variants = list(campaign.variants.all())
@@ -109,7 +110,10 @@ def campaign_schedule(
         actor=actor,
         target=campaign,
         request=request,
-        details={"send_at": campaign.send_at.isoformat(), "schedule": campaign.schedule},
+        details={
+            "send_at": campaign.send_at.isoformat() if campaign.send_at else None,
+            "schedule": campaign.schedule,
+        },
     )
     if campaign.schedule == Campaign.Schedule.NOW:
         _after_commit_start(campaign.pk)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import random
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -72,9 +73,9 @@ def outbox_build(*, campaign: Campaign, now: datetime.datetime | None = None) ->
         bounds.append((float(holdout + (1 - holdout) * tested * cumulative), variant.pk))
     held_from = float(holdout + (1 - holdout) * tested) if tested < 1 else 2.0
     cases = " ".join("WHEN ranked.pos < %s THEN %s" for _ in bounds)
-    case_params: list[object] = [value for bound in bounds for value in bound]
+    case_params: list[Any] = [value for bound in bounds for value in bound]
     message = Message._meta.db_table
-    through = Campaign.snapshot.field.related_model.members.through
+    through = cast(Any, Campaign.snapshot.field.related_model).members.through
     sql = (
         f"INSERT INTO {_q(message)} (campaign_id, member_id, channel, occasion_key, variant_id, "  # noqa: S608 - names from _meta, values bound
         "is_holdout, body, state, skip_reason, error, attempts, next_attempt_at, address, "
@@ -96,7 +97,7 @@ def outbox_build(*, campaign: Campaign, now: datetime.datetime | None = None) ->
     # Past the last bound: the held rest in test mode (no variant yet), else rounding's last
     # member, who belongs to the last variant.
     rest = None if tested < 1 else bounds[-1][1]
-    params = [
+    params: list[Any] = [
         campaign.pk,
         campaign.channel,
         h,
@@ -160,7 +161,7 @@ def _dead_owners(owners: list[int], *, exclude: int | None, now: datetime.dateti
                 claimed_at__lt=lease,
             ).values_list("claimed_by", flat=True)
         )
-        return sorted(stale)
+        return sorted(owner for owner in stale if owner is not None)
     dead = []
     with connection.cursor() as cursor:
         for owner in owners:

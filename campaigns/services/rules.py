@@ -24,7 +24,7 @@ from campaigns.models import Bounce, Campaign, Message
 from members.models import ConsentEvent, ConsentPurpose, Member
 from rewards.models import PointsAccount, PointsLot, Reward
 
-CONSENT_FOR_CHANNEL = {
+CONSENT_FOR_CHANNEL: dict[str, str] = {
     Campaign.Channel.EMAIL: ConsentPurpose.EMAIL_MARKETING,
     Campaign.Channel.SMS: ConsentPurpose.SMS_MARKETING,
 }

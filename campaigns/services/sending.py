@@ -27,6 +27,7 @@ import logging
 import smtplib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -115,7 +116,7 @@ class _EmailChannel:
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
         self.skeletons: dict[tuple[int, str], EmailSkeleton] = {}
-        self.connection = None
+        self.connection: Any = None
 
     def open(self) -> None:
         connection = get_connection(fail_silently=False)

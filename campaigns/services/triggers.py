@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -94,7 +95,7 @@ def _occasions(
         ).values_list("pk", flat=True):
             yield pk, f"birthday:{today.year}", first
     elif kind == Campaign.TriggerKind.POINTS_EXPIRING:
-        rows = (
+        rows: Any = (
             PointsLot.objects.filter(
                 remaining__gt=0,
                 expires_on__gte=today,

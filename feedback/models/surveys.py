@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -121,7 +122,7 @@ class Question(models.Model):
         MULTIPLE = "multiple", _("Multiple choice")
         TEXT = "text", _("Free text")
 
-    RANGES = {Kind.NPS: (0, 10), Kind.CSAT: (1, 5), Kind.RATING: (1, 5)}
+    RANGES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "rating": (1, 5)}
 
     survey = models.ForeignKey(
         Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="questions"
@@ -188,10 +189,9 @@ class Question(models.Model):
                         )
                     }
                 )
-        if self.condition_question_id:
-            if self.condition_question.survey_id != self.survey_id or (
-                self.pk and self.condition_question.order >= self.order
-            ):
+        condition = self.condition_question
+        if condition is not None:
+            if condition.survey_id != self.survey_id or (self.pk and condition.order >= self.order):
                 raise ValidationError(
                     {"condition_question": _("The condition must be an earlier question.")}
                 )
@@ -204,7 +204,7 @@ class Question(models.Model):
                     {"condition_min": _("Say for which answers the question is shown.")}
                 )
 
-    def shown_for(self, answers: dict[int, object]) -> bool:
+    def shown_for(self, answers: dict[int, Any]) -> bool:
         """Whether the question is shown, given the answers so far ({question id: value})."""
         if not self.condition_question_id:
             return True

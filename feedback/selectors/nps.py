@@ -107,8 +107,9 @@ def nps_trend(*, survey_id: int | None = None, since=None, until=None) -> list[N
     )
     points = []
     for row in rows:
-        month: datetime.date = row.pop("month")
-        points.append(NpsPoint(label=month.strftime("%Y-%m"), key=month, nps=Nps(**row)))
+        month: datetime.date = row["month"]
+        counts = {key: row[key] for key in _COUNTS}  # type: ignore[literal-required]
+        points.append(NpsPoint(label=month.strftime("%Y-%m"), key=month, nps=Nps(**counts)))
     return points
 
 

@@ -68,7 +68,8 @@ def _distribution(questions: list[Question], survey: Survey) -> list[dict[str, A
         .annotate(n=Count("pk"))
     )
     for row in rows:
-        numbers[row["question_id"]][row["number"]] = row["n"]
+        if row["number"] is not None:
+            numbers[row["question_id"]][row["number"]] = row["n"]
     multi: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for question_id, choices in Answer.objects.filter(
         response__survey=survey, question__kind=Question.Kind.MULTIPLE
@@ -82,7 +83,7 @@ def _distribution(questions: list[Question], survey: Survey) -> list[dict[str, A
         .annotate(n=Count("pk"))
         .values_list("question_id", "n")
     )
-    result = []
+    result: list[dict[str, Any]] = []
     for question in questions:
         if question.is_numeric:
             low, high = Question.RANGES[question.kind]
@@ -97,7 +98,7 @@ def _distribution(questions: list[Question], survey: Survey) -> list[dict[str, A
         else:
             result.append({"question": question, "texts": texts.get(question.pk, 0)})
             continue
-        peak = max(counts) if counts and max(counts) else 1
+        peak = max([*counts, 1])
         total = sum(counts)
         result.append(
             {

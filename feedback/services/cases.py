@@ -44,7 +44,9 @@ def case_open_for(*, response: Response, now: datetime.datetime | None = None):
     if reason is None or response.member_id is None:
         return None
     now = now or timezone.now()
-    route = CaseRoute.objects.filter(store_id=response.store_id).first()
+    route = (
+        CaseRoute.objects.filter(store_id=response.store_id).first() if response.store_id else None
+    )
     try:
         with transaction.atomic():
             return FollowUpCase.objects.create(

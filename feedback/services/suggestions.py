@@ -158,7 +158,7 @@ def _tell_voters(suggestion: Suggestion) -> int:
         email=""
     )
     voters = people.filter(suggestion_votes__suggestion=suggestion)
-    author = people.filter(pk=suggestion.author_id)
+    author = people.filter(pk=suggestion.author_id or 0)
     sent = 0
     url = settings.SITE_URL.rstrip("/") + reverse("feedback:suggestion", args=[suggestion.pk])
     for member in (voters | author).distinct().only("email", "language", "first_name"):
@@ -210,9 +210,10 @@ def suggestion_set_status(
     suggestion.answered_by = actor
     suggestion.answered_at = timezone.now()
     fields = ["status", "answer", "answer_html", "answered_by", "answered_at"]
-    if status in Suggestion.ADOPTED and not suggestion.points_awarded and suggestion.author_id:
+    author = suggestion.author
+    if status in Suggestion.ADOPTED and not suggestion.points_awarded and author is not None:
         points_earn_for_activity(
-            member=suggestion.author,
+            member=author,
             activity="suggestion_adopted",
             cause_key=f"suggestion:{suggestion.pk}",
         )

@@ -693,10 +693,11 @@ def _ingest_set_based(
     lines: list[tuple] = []
     created: list[tuple[int, Purchase]] = []
     for key, (index, valid) in fresh.items():
-        purchase = inserted.get(key)
-        if purchase is None:
+        found = inserted.get(key)
+        if found is None:
             repeats.append((index, key, valid))
             continue
+        purchase = found
         lines.extend(
             (purchase.pk, line.product, line.category, line.quantity, line.amount)
             for line in valid.lines

@@ -21,12 +21,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import cast
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Exists, F, Field, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -401,6 +402,7 @@ def points_earn_for_purchases(*, purchases: Sequence[Purchase]) -> None:
             reload = [member.pk, *([member.referred_by_id] if member.referred_by_id else [])]
             states.update(_states_reread([pk for pk in reload if pk in states], now=now))
             continue
+        assert not isinstance(bonus, bool)  # False was sent one by one above
         state = states[purchase.member_id]
         account = state.account
         multiplier = account.tier.multiplier if account.tier is not None else Decimal(1)
@@ -494,7 +496,10 @@ def _accounts_write(accounts: list[PointsAccount], *, now) -> None:
         PointsAccount.objects.bulk_update(accounts, [*_ACCOUNT_FIELDS, "updated_at"])
         return
     quote = connection.ops.quote_name
-    fields = [PointsAccount._meta.pk, *map(PointsAccount._meta.get_field, _ACCOUNT_FIELDS)]
+    fields: list[Field] = [
+        cast(Field, PointsAccount._meta.pk),
+        *(cast(Field, PointsAccount._meta.get_field(name)) for name in _ACCOUNT_FIELDS),
+    ]
     types = [field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
              for field in fields]  # fmt: skip
     columns = [
@@ -502,7 +507,7 @@ def _accounts_write(accounts: list[PointsAccount], *, now) -> None:
          for account in accounts]
         for field in fields
     ]  # fmt: skip
-    names = [quote(field.column) for field in fields]
+    names = [quote(field.column or field.name) for field in fields]
     assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
     arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
     with connection.cursor() as cursor:
