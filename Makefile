@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-banner run worker beat test lint typecheck format compile-messages check-deploy messages lock clean bench
+.PHONY: help install demo demo-banner screenshots run worker beat test lint typecheck format compile-messages check-deploy messages lock clean bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -80,6 +80,11 @@ check-deploy: $(STAMP) ## Django's deployment checks with production settings
 test: $(STAMP) compile-messages lint check-deploy ## Lint, contracts, migrations and deploy checks, then pytest
 	$(PY) manage.py makemigrations --check --dry-run --settings config.settings.test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+screenshots: $(STAMP) ## Retake the README's screenshots from the demo club (needs PostgreSQL and Chromium)
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_screenshots.py
+	mkdir -p docs/screenshots
+	cp test-artifacts/screenshots/*.png docs/screenshots/
 
 bench: $(STAMP) ## Seed, score and segment timings at 100 000 members (DATABASE_URL=postgres://..., BENCH_MEMBERS=N)
 	$(PY) -m tests.bench

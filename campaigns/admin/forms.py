@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Trigger, Variant
 from campaigns.services.content import BLOCK_TYPES, MERGE_FIELDS, variant_check
+from campaigns.smscount import SmsCounterTextarea
 
 BLOCKS_HELP = _(
     'A list of blocks, e.g. [{"type": "heading", "text": "Hej {{ first_name }}!"}, '
@@ -43,7 +44,8 @@ class VariantForm(forms.ModelForm):
         for name in ("blocks_sv", "blocks_en"):
             self.fields[name].help_text = help_text
         for name in ("sms_text_sv", "sms_text_en"):
-            self.fields[name].widget.attrs.update({"data-sms-counter": "1", "rows": 4})
+            # The live counter of characters and SMS parts (campaigns.smscount, CSP-safe script).
+            self.fields[name].widget = SmsCounterTextarea(attrs={"rows": 4})
 
     def clean(self):
         cleaned = super().clean()

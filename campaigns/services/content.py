@@ -26,6 +26,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.smscount import sms_text_validate
+
 MERGE_FIELDS: dict[str, Any] = {
     "first_name": _("First name"),
     "points_balance": _("Points balance"),
@@ -42,7 +44,6 @@ BLOCK_TYPES = {
     "button": _("Button"),
     "reward": _("Reward suggestion"),
 }
-SMS_MAX_CHARACTERS = 10 * 153  # ten GSM-7 parts; campaigns.smscount counts exactly
 
 _FIELD_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TOKEN_RE = re.compile(r"\{\{(.*?)\}\}")
@@ -149,12 +150,15 @@ def variant_check(*, variant: Any, channel: str) -> None:
         else:
             text = getattr(variant, f"sms_text_{language}")
             template_check(text, where=_("%(language)s SMS text") % {"language": label})
-            if len(text) > SMS_MAX_CHARACTERS:
+            try:
+                # Parts as phones count them: GSM-7 153, UCS-2 67 a part (campaigns.smscount).
+                sms_text_validate(text)
+            except ValidationError as error:
                 raise ValidationError(
-                    _("The %(language)s SMS text is longer than 10 SMS parts.")
-                    % {"language": label},
+                    _("The %(language)s SMS text is too long: %(problem)s")
+                    % {"language": label, "problem": error.messages[0]},
                     code="too_long",
-                )
+                ) from error
     if channel == "email" and not (variant.subject_sv or variant.subject_en):
         raise ValidationError(_("Variant %(name)s has no subject.") % {"name": variant.name})
     if channel == "email" and not (variant.blocks_sv or variant.blocks_en):

@@ -370,13 +370,23 @@ def credit_back_locked(
         .select_for_update(of=("lot",))
         .order_by(F("lot__expires_on").desc(nulls_first=True), "-lot_id")
     )
+    originals = list(originals)
+    # A lot counts as expired once its expiry entry exists, whatever the date says: an expiry
+    # run for a later day (or a clock set back) must not see the lot come back to life.
+    expired_keys = set(
+        PointsEntry.objects.filter(
+            idempotency_key__in=[f"expire:lot:{draw.lot_id}" for draw in originals]
+        ).values_list("idempotency_key", flat=True)
+    )
     for draw in originals:
         if not left:
             break
         given = min(draw.amount, left)
         left -= given
         lot = draw.lot
-        if lot.expires_on is not None and lot.expires_on < today:
+        if (lot.expires_on is not None and lot.expires_on < today) or (
+            f"expire:lot:{lot.pk}" in expired_keys
+        ):
             expired_points += given
             continue
         lot.remaining += given

@@ -201,11 +201,15 @@ def outbox_worker_on_redis(smtp_server, tmp_path, transactional_db):
     saved = celery_app.conf.task_routes
     celery_app.conf.task_routes = {"core.tasks.outgoing_emails_send_task": {"queue": queue}}
     celery_app.amqp.flush_routes()
+    celery_app.amqp.__dict__.pop("router", None)  # the router caches the routes it was made with
     try:
         yield queue, lambda: _worker(smtp_server, tmp_path, database_url, queue=queue)
     finally:
         celery_app.conf.task_routes = saved
         celery_app.amqp.flush_routes()
+        celery_app.amqp.__dict__.pop(
+            "router", None
+        )  # the router caches the routes it was made with
 
 
 @pytest.fixture

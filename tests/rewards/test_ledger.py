@@ -200,6 +200,30 @@ def test_reversing_a_debit_whose_lot_expired_meanwhile_makes_a_new_lot():
     assert_ledger_consistent()
 
 
+def test_a_lot_expired_by_a_run_for_a_later_day_does_not_come_back_on_a_reversal():
+    # given a lot valid until tomorrow, part of it spent, and an expiry run for the day after
+    member = MemberFactory()
+    today = timezone.localdate()
+    points_award(
+        member=member,
+        points=100,
+        reason="x",
+        idempotency_key="a",
+        expires_on=today + datetime.timedelta(days=1),
+    )
+    debit = points_debit(member=member, points=60, reason="y", idempotency_key="b")
+    points_expire_due(today=today + datetime.timedelta(days=2))
+
+    # when the debit is reversed today (the lot's date still says it is valid)
+    reversal = points_reverse(entry=debit)
+
+    # then the points go into a new lot, and a later expiry run expires each lot once
+    assert reversal.lot is not None and reversal.lot.amount == 60
+    points_expire_due(today=today + datetime.timedelta(days=10))
+    assert PointsEntry.objects.filter(idempotency_key__startswith="expire:lot:").count() == 1
+    assert_ledger_consistent()
+
+
 def test_reversing_a_spent_credit_leaves_debt_that_later_earnings_pay_off():
     member = MemberFactory()
     award = points_award(member=member, points=100, reason="x", idempotency_key="a")
