@@ -364,13 +364,13 @@ def credit_back_locked(
     left = rest
     lots, draws = [], []
     expired_points = 0
-    originals = (
+    originals_query = (
         PointsLotDraw.objects.filter(entry=entry)
         .select_related("lot")
         .select_for_update(of=("lot",))
         .order_by(F("lot__expires_on").desc(nulls_first=True), "-lot_id")
     )
-    originals = list(originals)
+    originals = list(originals_query)
     # A lot counts as expired once its expiry entry exists, whatever the date says: an expiry
     # run for a later day (or a clock set back) must not see the lot come back to life.
     expired_keys = set(
