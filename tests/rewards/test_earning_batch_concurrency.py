@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime
 import threading
-import time
 from decimal import Decimal
 
-import psycopg
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,33 +15,11 @@ from django.utils import timezone
 from members.services.purchases import purchases_ingest
 from rewards.models import PointsAccount, PointsEntry, TierChange
 from tests.members.factories import MemberFactory
+from tests.pg_waits import backend_pid, wait_until_a_session_is_blocked_by
 
 from .factories import EarningRuleFactory, TierFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _wait_until_a_query_waits_for_a_lock() -> None:
-    """Poll, from a connection of its own in autocommit (so every poll sees the present, not a
-    transaction's snapshot), until some session of this database waits for a lock."""
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        dbname=connection.settings_dict["NAME"],
-        autocommit=True,
-    ) as watcher:
-        for _attempt in range(6000):  # bounded: a minute at most
-            waiting = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).fetchone()[0]
-            if waiting:
-                return
-            time.sleep(0.01)
-    raise AssertionError("the batch never waited for the account lock")
 
 
 def test_a_batch_waiting_for_an_account_earns_with_the_tier_it_has_after_the_wait():
@@ -52,21 +28,23 @@ def test_a_batch_waiting_for_an_account_earns_with_the_tier_it_has_after_the_wai
     member = MemberFactory()
     PointsAccount.objects.create(member=member)
     locked, release = threading.Event(), threading.Event()
+    holder_pid: list[int] = []
 
     def upgrade_while_holding_the_lock():
         try:
+            holder_pid.append(backend_pid())
             with transaction.atomic():
                 PointsAccount.objects.select_for_update().filter(member=member).update(
                     tier=gold, tier_since=timezone.localdate()
                 )
                 locked.set()
-                assert release.wait(timeout=60)
+                assert release.wait(timeout=300)
         finally:
             connection.close()
 
     holder = threading.Thread(target=upgrade_while_holding_the_lock)
     holder.start()
-    assert locked.wait(timeout=60)
+    assert locked.wait(timeout=300)
     results: list = []
 
     def ingest():
@@ -92,10 +70,11 @@ def test_a_batch_waiting_for_an_account_earns_with_the_tier_it_has_after_the_wai
 
     batch = threading.Thread(target=ingest)
     batch.start()
-    _wait_until_a_query_waits_for_a_lock()
+    # the batch really waits on the holder's lock (pg_locks, read live) before the holder lets go
+    assert wait_until_a_session_is_blocked_by(holder_pid[0]), "the batch never waited"
     release.set()
-    holder.join(timeout=60)
-    batch.join(timeout=60)
+    holder.join(timeout=300)
+    batch.join(timeout=300)
 
     assert [r.status for r in results] == ["created"]
     entry = PointsEntry.objects.get(idempotency_key__startswith="purchase:")
