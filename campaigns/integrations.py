@@ -17,7 +17,6 @@ from typing import Any
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.goals import goal_register
@@ -31,17 +30,10 @@ from core.messaging import sms_sender_register
 from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_model_covered
 from members.models import ConsentEvent, Member, Purchase
 from members.segments import BOOLEAN, NUMBER, SegmentField, compare_q, segment_field_register
-from members.timeline import TimelineEntry, timeline_provider_register
+from members.timeline import TimelineEntry, admin_url, timeline_provider_register
 from rewards.models import Redemption
 
 GROUP = _("Campaigns")
-
-
-def _admin_url(name: str, *args: Any) -> str:
-    try:
-        return reverse(name, args=list(args))
-    except NoReverseMatch:
-        return ""
 
 
 # --- Goals ---------------------------------------------------------------------------------------
@@ -149,7 +141,7 @@ def messages_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
                 title=_("%(channel)s: %(campaign)s")
                 % {"channel": row.get_channel_display(), "campaign": row.campaign.name},
                 detail=detail,
-                url=_admin_url("admin:campaigns_campaign_change", row.campaign_id),
+                url=admin_url("admin:campaigns_campaign_change", row.campaign_id),
             )
         )
     return entries
@@ -231,7 +223,7 @@ def campaigns_calendar(*, start, end, user) -> list[CalendarEntry]:
                 kind="campaign",
                 title=campaign.name,
                 start=at,
-                url=_admin_url("admin:campaigns_campaign_change", campaign.pk),
+                url=admin_url("admin:campaigns_campaign_change", campaign.pk),
                 state=campaign.get_state_display(),
                 detail=detail,
             )
@@ -259,7 +251,7 @@ def triggers_calendar(*, start, end, user) -> list[CalendarEntry]:
             title=trigger.name,
             start=start,
             end=end,
-            url=_admin_url("admin:campaigns_trigger_change", trigger.pk),
+            url=admin_url("admin:campaigns_trigger_change", trigger.pk),
             state=_("on"),
             detail=_("%(count)s sent in the period") % {"count": trigger.n},
         )
@@ -276,7 +268,7 @@ def _tile_results(request, period) -> dict[str, Any] | None:
         clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
         unsubscribed=Count("pk", filter=Q(unsubscribed_at__isnull=False)),
     )
-    url = _admin_url("admin:campaigns_campaign_changelist")
+    url = admin_url("admin:campaigns_campaign_changelist")
     return {
         "figures": [
             {"label": _("Messages sent"), "value": rows["sent"], "url": url},
@@ -291,13 +283,13 @@ def _tile_results(request, period) -> dict[str, Any] | None:
 def _tile_in_doubt(request, period) -> dict[str, Any] | None:
     in_doubt = Message.objects.filter(state=Message.State.IN_DOUBT).count()
     sending = Campaign.objects.filter(state=Campaign.State.SENDING, key="").count()
-    url = _admin_url("admin:campaigns_message_changelist")
+    url = admin_url("admin:campaigns_message_changelist")
     return {
         "figures": [
             {
                 "label": _("Campaigns sending"),
                 "value": sending,
-                "url": _admin_url("admin:campaigns_campaign_changelist") + "?state__exact=sending",
+                "url": admin_url("admin:campaigns_campaign_changelist") + "?state__exact=sending",
             },
             {
                 "label": _("Messages in doubt"),

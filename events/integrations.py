@@ -41,19 +41,12 @@ from events.services.registrations import event_cancel_registration, event_seat_
 from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_model_covered
 from members.models import Member
 from members.segments import BOOLEAN, NUMBER, SegmentField, compare_q, segment_field_register
-from members.timeline import TimelineEntry, timeline_provider_register
+from members.timeline import TimelineEntry, admin_url, timeline_provider_register
 from rewards.hooks import redemption_hook_register
 from rewards.metrics import badge_metric_register
 
 EVENTS = _("Events")
 S = Registration.Status
-
-
-def _admin_url(name: str, pk: Any) -> str:
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
 
 
 # --- Segment fields ------------------------------------------------------------------------------
@@ -189,7 +182,7 @@ def registrations_timeline(*, member: Member, limit: int) -> list[TimelineEntry]
                 kind="event",
                 title=_("Event: %(event)s") % {"event": registration.event.title},
                 detail=registration.get_status_display(),
-                url=_admin_url("admin:events_registration_change", registration.pk),
+                url=admin_url("admin:events_registration_change", registration.pk),
             )
         )
         if registration.attended_at:
@@ -198,7 +191,7 @@ def registrations_timeline(*, member: Member, limit: int) -> list[TimelineEntry]
                     at=registration.attended_at,
                     kind="event",
                     title=_("Checked in at %(event)s") % {"event": registration.event.title},
-                    url=_admin_url("admin:events_registration_change", registration.pk),
+                    url=admin_url("admin:events_registration_change", registration.pk),
                 )
             )
     return entries
@@ -314,7 +307,7 @@ def calendar_entries(*, start, end, user) -> list[CalendarEntry]:
             title=event.title,
             start=event.starts_at,
             end=event.ends_at,
-            url=_admin_url("admin:events_event_change", event.pk),
+            url=admin_url("admin:events_event_change", event.pk),
             state=event.get_status_display(),
             detail=_("%(taken)d of %(capacity)d seats taken")
             % {"taken": event.seats_taken, "capacity": event.capacity},

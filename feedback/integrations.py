@@ -45,7 +45,7 @@ from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_mode
 from members.hooks import purchase_recorded_register
 from members.models import Member
 from members.segments import BOOLEAN, CHOICE, SegmentField, segment_field_register
-from members.timeline import TimelineEntry, timeline_provider_register
+from members.timeline import TimelineEntry, admin_url, timeline_provider_register
 
 FEEDBACK = _("Feedback")
 NPS_CATEGORIES = [
@@ -130,13 +130,6 @@ def register_segment_fields() -> None:
 # --- Timeline ------------------------------------------------------------------------------------
 
 
-def _admin_url(name: str, pk: Any) -> str:
-    try:
-        return reverse(name, args=[pk])
-    except Exception:
-        return ""
-
-
 def responses_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
     rows = (
         Response.objects.filter(member=member)
@@ -156,7 +149,7 @@ def responses_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
                 kind="survey",
                 title=_("Answered the survey “%(survey)s”") % {"survey": response.survey.title},
                 detail=detail,
-                url=_admin_url("admin:feedback_response_change", response.pk),
+                url=admin_url("admin:feedback_response_change", response.pk),
             )
         )
     return entries
@@ -174,7 +167,7 @@ def cases_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
                 else _("Follow-up case %(case)s opened") % {"case": case}
             ),
             detail=case.note,
-            url=_admin_url("admin:feedback_followupcase_change", case.pk),
+            url=admin_url("admin:feedback_followupcase_change", case.pk),
         )
         for case in rows
     ]
@@ -188,7 +181,7 @@ def suggestions_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
             kind="suggestion",
             title=_("Suggested “%(title)s”") % {"title": s.title},
             detail=s.get_status_display(),
-            url=_admin_url("admin:feedback_suggestion_change", s.pk),
+            url=admin_url("admin:feedback_suggestion_change", s.pk),
         )
         for s in rows
     ]
@@ -207,7 +200,7 @@ def conversations_timeline(*, member: Member, limit: int) -> list[TimelineEntry]
             )
             % {"subject": c.subject},
             detail=c.get_status_display(),
-            url=_admin_url("admin:feedback_conversation_change", c.pk),
+            url=admin_url("admin:feedback_conversation_change", c.pk),
         )
         for c in rows
     ]

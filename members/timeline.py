@@ -27,6 +27,18 @@ class TimelineEntry:
 
 TimelineProvider = Callable[..., list[TimelineEntry]]
 
+
+def admin_url(name: str, *args: Any) -> str:
+    """The admin page an entry links to, or "" when that URL is not there (the admin not
+    mounted): for TimelineEntry.url and other staff links that apps build."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(name, args=list(args))
+    except NoReverseMatch:
+        return ""
+
+
 _PROVIDERS: list[TimelineProvider] = []
 
 

@@ -20,7 +20,6 @@ from typing import Any
 
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from members.gdpr import gdpr_eraser_register, gdpr_exporter_register, gdpr_model_covered
@@ -35,7 +34,12 @@ from members.segments import (
     holds,
     segment_field_register,
 )
-from members.timeline import TimelineEntry, member360_panel_register, timeline_provider_register
+from members.timeline import (
+    TimelineEntry,
+    admin_url,
+    member360_panel_register,
+    timeline_provider_register,
+)
 from rewards.models import (
     BenefitChoice,
     ChallengeCompletion,
@@ -147,13 +151,6 @@ def register_segment_fields() -> None:
 # --- Timeline ------------------------------------------------------------------------------------
 
 
-def _admin_url(name: str, pk: Any) -> str:
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
-
-
 def points_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
     entries = PointsEntry.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
     return [
@@ -163,7 +160,7 @@ def points_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
             title=_("%(points)+d points: %(reason)s")
             % {"points": entry.amount, "reason": entry.reason_display},
             detail=entry.get_kind_display(),
-            url=_admin_url("admin:rewards_pointsentry_change", entry.pk),
+            url=admin_url("admin:rewards_pointsentry_change", entry.pk),
         )
         for entry in entries
     ]
@@ -182,7 +179,7 @@ def redemptions_timeline(*, member: Member, limit: int) -> list[TimelineEntry]:
             title=_("Redeemed %(reward)s for %(points)s points")
             % {"reward": redemption.reward.name, "points": redemption.points},
             detail=redemption.get_status_display(),
-            url=_admin_url("admin:rewards_redemption_change", redemption.pk),
+            url=admin_url("admin:rewards_redemption_change", redemption.pk),
         )
         for redemption in redemptions
     ]

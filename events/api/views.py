@@ -29,15 +29,8 @@ from events.selectors.staff import checkin_event_get
 from events.services.checkin import checkin_record
 from events.services.notifications import registration_ics
 from events.services.registrations import event_cancel_registration, event_register
+from members.api.access import own_member
 from members.models import Member
-from members.selectors.profiles import member_for_login
-
-
-def own_member(request: Request) -> Member:
-    member = member_for_login(user=request.user)
-    if member is None:
-        raise NotFound(_("This login has no membership."))
-    return member
 
 
 def refused(error: DjangoValidationError, member: Member | None = None) -> Response:

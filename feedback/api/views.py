@@ -20,7 +20,7 @@ from feedback.selectors.suggestions import SORTS, suggestion_get_for_member, sug
 from feedback.services.suggestions import suggestion_create, suggestion_unvote, suggestion_vote
 from feedback.services.surveys import survey_answer_submit, survey_questions
 from feedback.tokens import invitation_from_token
-from members.selectors.profiles import member_for_login
+from members.api.access import own_member
 
 ERROR = inline_serializer(
     "FeedbackError",
@@ -32,13 +32,6 @@ ERROR = inline_serializer(
         ),
     },
 )
-
-
-def own_member(request: Request):
-    member = member_for_login(user=request.user)
-    if member is None:
-        raise NotFound(_("This login has no membership."))
-    return member
 
 
 def _invitation(token: str) -> Invitation:

@@ -13,20 +13,17 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditLogEntry
 from members.models import ConsentEvent, ConsentPurpose, Member, MemberScore, Purchase, PurchaseLine
 from members.selectors.consent import consent_current
-from members.timeline import TimelineEntry, timeline_provider_register, timeline_providers
-
-
-def _admin_url(name: str, pk: Any) -> str:
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:  # pragma: no cover - the admin is always mounted in this project
-        return ""
+from members.timeline import (
+    TimelineEntry,
+    admin_url,
+    timeline_provider_register,
+    timeline_providers,
+)
 
 
 def member_purchases_latest(*, member: Member, limit: int = 10) -> list[Purchase]:
@@ -64,7 +61,7 @@ def _purchase_entries(*, member: Member, limit: int) -> list[TimelineEntry]:
                 kind="return" if purchase.is_return else "purchase",
                 title=title,
                 detail=products or purchase.external_id,
-                url=_admin_url("admin:members_purchase_change", purchase.pk),
+                url=admin_url("admin:members_purchase_change", purchase.pk),
             )
         )
     return entries

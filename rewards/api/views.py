@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from core.api.pagination import DefaultPagination
 from core.idempotency import HEADER, idempotent
-from members.models import Member, Store
-from members.selectors.profiles import member_for_login
+from members.api.access import own_member
+from members.models import Store
 from rewards.models import PointsEntry, Reward
 from rewards.selectors.catalogue import (
     redemption_list_for_member,
@@ -25,13 +25,6 @@ from rewards.services.redemptions import Delivery, reward_redeem
 
 # Refusals that would reveal a reward the member cannot see (the catalogue does not list it).
 HIDDEN_REFUSALS = frozenset({"reward_expired", "reward_not_yet", "wrong_tier", "not_in_segment"})
-
-
-def own_member(request: Request) -> Member:
-    member = member_for_login(user=request.user)
-    if member is None:
-        raise NotFound(_("This login has no membership."))
-    return member
 
 
 class TierOutput(serializers.Serializer):
