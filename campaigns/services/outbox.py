@@ -91,7 +91,8 @@ def outbox_build(*, campaign: Campaign, now: datetime.datetime | None = None) ->
         "CAST(ROW_NUMBER() OVER (ORDER BY RANDOM()) - 1 AS DOUBLE PRECISION) "
         "/ COUNT(*) OVER () AS pos "
         f"FROM {_q(through._meta.db_table)} sm WHERE sm.segmentsnapshot_id = %s) ranked "
-        "ON CONFLICT DO NOTHING"
+        # "WHERE true": SQLite would read ON CONFLICT after a bare FROM as a join's ON.
+        "WHERE true ON CONFLICT DO NOTHING"
     )
     h = float(holdout)
     # Past the last bound: the held rest in test mode (no variant yet), else rounding's last
